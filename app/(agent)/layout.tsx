@@ -1,0 +1,15 @@
+import type { ReactNode } from 'react';
+import { requireUser } from '../current-user';
+import { Nav } from '../nav';
+
+export const dynamic = 'force-dynamic';
+
+export default async function AgentLayout({ children }: { children: ReactNode }) {
+  const user = await requireUser();
+  return (
+    <>
+      <Nav user={user} />
+      <main className="page">{children}</main>
+    </>
+  );
+}

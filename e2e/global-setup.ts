@@ -1,0 +1,108 @@
+// Starts what the browser tests talk to: a fresh database (on DATABASE_URL's server, or an
+// embedded Postgres) and the real web server from the production build. Tests find the
+// database through E2E_DATABASE_URL and sign in with E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { startEmbeddedPostgres } from '../server/db/embedded';
+import { E2E_PORT } from './playwright.config';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function createDatabase(): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  if (process.env.DATABASE_URL) {
+    const name = `leopard_e2e_${randomBytes(5).toString('hex')}`;
+    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      cleanup: async () => {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    };
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leopard-e2e-pg-'));
+  const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log: () => {} });
+  return {
+    url: embedded.url,
+    cleanup: async () => {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const exited = () => reject(new Error(`web server exited during start:\n${output()}`));
+    child.once('exit', exited);
+    const attempt = async () => {
+      try {
+        const res = await fetch(url);
+        if (res.ok) {
+          child.off('exit', exited);
+          return resolve();
+        }
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) return reject(new Error(`web server did not answer ${url} in time:\n${output()}`));
+      setTimeout(attempt, 250);
+    };
+    void attempt();
+  });
+}
+
+export default async function globalSetup() {
+  const database = await createDatabase();
+  const adminEmail = 'admin@e2e.test';
+  const adminPassword = `e2e-${randomBytes(8).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: database.url,
+    PORT: String(E2E_PORT),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${E2E_PORT}`,
+    ADMIN_EMAIL: adminEmail,
+    ADMIN_PASSWORD: adminPassword,
+    AUTH_SECRET: randomBytes(32).toString('base64'),
+    SECRET_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+  };
+  let log = '';
+  const web = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  web.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  web.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  await waitForHealth(`http://127.0.0.1:${E2E_PORT}/api/health`, web, () => log);
+
+  process.env.E2E_DATABASE_URL = database.url;
+  process.env.E2E_ADMIN_EMAIL = adminEmail;
+  process.env.E2E_ADMIN_PASSWORD = adminPassword;
+
+  return async () => {
+    web.kill('SIGTERM');
+    if (web.exitCode === null) await new Promise((resolve) => web.once('exit', resolve));
+    await database.cleanup();
+  };
+}

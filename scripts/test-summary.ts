@@ -1,0 +1,50 @@
+// Reads the JSON reports the tiers wrote under test-results/ and prints one line per tier and a
+// closing "N passed, N failed" line. A tier with no report or no tests is named as such, never
+// counted as passed; it makes this script fail so that nothing is silently skipped.
+import { existsSync, readFileSync } from 'node:fs';
+
+type Counts = { passed: number; failed: number; skipped: number };
+
+const TIERS = ['unit', 'db', 'imap', 'corpus', 'e2e'] as const;
+// Tiers allowed to have no tests yet; the summary still prints them as empty.
+const MAY_BE_EMPTY = new Set(['corpus']);
+
+function read(tier: string): Counts | null {
+  const file = `test-results/${tier}.json`;
+  if (!existsSync(file)) return null;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  if (tier === 'e2e') {
+    const s = report.stats ?? {};
+    return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
+  }
+  return {
+    passed: report.numPassedTests ?? 0,
+    // A file that fails to load has no failed tests but is a failure all the same.
+    failed: (report.numFailedTests ?? 0) || (report.numFailedTestSuites ?? 0),
+    skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+  };
+}
+
+const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+let problem = false;
+process.stdout.write('\nTest summary\n');
+for (const tier of TIERS) {
+  const counts = read(tier);
+  if (!counts) {
+    process.stdout.write(`  ${tier.padEnd(7)} did not run (no report)\n`);
+    problem = true;
+    continue;
+  }
+  const ran = counts.passed + counts.failed;
+  if (ran === 0) {
+    process.stdout.write(`  ${tier.padEnd(7)} no tests\n`);
+    if (!MAY_BE_EMPTY.has(tier)) problem = true;
+    continue;
+  }
+  process.stdout.write(`  ${tier.padEnd(7)} ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  total.passed += counts.passed;
+  total.failed += counts.failed;
+  total.skipped += counts.skipped;
+}
+process.stdout.write(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
+process.exit(problem || total.failed > 0 ? 1 : 0);

@@ -1,0 +1,73 @@
+// The web process: one HTTP server on PORT that serves Next.js and Socket.IO.
+// `node --import tsx server.ts` (production build) or with `--dev` (Next dev server, HMR).
+// SIGTERM stops taking connections and closes cleanly; a second signal exits at once.
+import { createServer } from 'node:http';
+import next from 'next';
+import { CLIENT_ADDRESS_HEADER } from './server/auth/options';
+import { closeDb, sql } from './server/db/client';
+import { prepareDatabase } from './server/db/prepare';
+import { env, EnvError } from './server/env';
+import { createLogger } from './server/log';
+import { attachRealtime } from './server/realtime/socket-server';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main() {
+  const config = env();
+  const log = createLogger('web');
+  const dev = process.argv.includes('--dev');
+  const database = await prepareDatabase((message) => log.info(message));
+
+  const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const httpServer = createServer((req, res) => {
+    const forwarded = req.headers['x-forwarded-for'];
+    const address =
+      config.TRUST_PROXY && typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : req.socket.remoteAddress;
+    req.headers[CLIENT_ADDRESS_HEADER] = address ?? 'unknown';
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end('Internal error');
+    });
+  });
+  const realtime = await attachRealtime(httpServer, sql(), log);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, resolve);
+  });
+  log.info({ port: config.PORT, dev, embeddedDatabase: database.embedded }, `Leopard web listening on ${config.publicUrl}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    await realtime.close().catch(() => {});
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await app.close?.().catch(() => {});
+    await closeDb();
+    await database.stop();
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof EnvError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    const cause = err instanceof Error && err.cause ? `\n  caused by: ${String(err.cause)}` : '';
+    process.stderr.write(`Leopard web failed to start: ${err instanceof Error ? err.stack : String(err)}${cause}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+// The map of the API layer.
+// 1. Context: who is asking (server/auth/session.ts), built per request.
+// 2. Error formatter: AppError codes become HTTP statuses; field errors travel to forms.
+// 3. Procedures: public, agent (any signed-in user), admin (role checked on the server).
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import { type SessionUser, sessionUserFromCookies } from '../auth/session';
+import { type AppErrorCode, type FieldErrors, isAppError } from '../errors';
+import { createLogger } from '../log';
+
+export type Context = { user: SessionUser | null };
+
+export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
+  return { user: await sessionUserFromCookies(headers.get('cookie')) };
+}
+
+const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  VALIDATION: 'BAD_REQUEST',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  IMAP_AUTH_FAILED: 'BAD_REQUEST',
+  IMAP_HOST_NOT_FOUND: 'BAD_REQUEST',
+  IMAP_CONNECTION_REFUSED: 'BAD_REQUEST',
+  IMAP_TIMEOUT: 'BAD_REQUEST',
+  IMAP_TLS: 'BAD_REQUEST',
+  IMAP_NO_INBOX: 'BAD_REQUEST',
+  IMAP_PROTOCOL: 'BAD_REQUEST',
+  SECRET_KEY_MISMATCH: 'INTERNAL_SERVER_ERROR',
+};
+
+let log: ReturnType<typeof createLogger> | undefined;
+
+function fieldErrorsFromZod(error: ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join('.') || '_form';
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const appCode = isAppError(cause) ? cause.code : null;
+    const fieldErrors = cause instanceof ZodError ? fieldErrorsFromZod(cause) : isAppError(cause) ? cause.fieldErrors : undefined;
+    return { ...shape, data: { ...shape.data, appCode, fieldErrors: fieldErrors ?? null } };
+  },
+});
+
+/** Turns thrown AppErrors into tRPC errors; anything else is a crash and is logged. */
+const mapErrors = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (isAppError(cause)) {
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  if (result.error.code === 'INTERNAL_SERVER_ERROR') {
+    log ??= createLogger('api');
+    log.error({ err: cause ?? result.error, path }, 'procedure failed');
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
+  return next({ ctx: { user: ctx.user } });
+});
+
+export const adminProcedure = agentProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'admin') {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed: this needs the admin role.' });
+  }
+  return next({ ctx });
+});

@@ -1,0 +1,194 @@
+import { relations, sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  index,
+  jsonb,
+  pgEnum,
+  pgSequence,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { casePriorities, caseTypes } from './catalog';
+import { bytea, id, timestamps } from './columns';
+import { emailProcessors } from './processors';
+import { users } from './users';
+
+// Case numbers come from a sequence so that two workers never hand out the same one;
+// they are shown as LC + 7 digits (server/domain/case-number.ts).
+export const caseNumberSeq = pgSequence('case_number_seq', { startWith: 1, increment: 1 });
+
+// "new" is the seed's New/unread state: a case becomes new again when mail joins it.
+export const caseStatus = pgEnum('case_status', ['new', 'open', 'pending', 'closed']);
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: id(),
+    firstName: text('first_name').notNull().default(''),
+    lastName: text('last_name').notNull().default(''),
+    email: text('email').notNull(),
+    // Set when mail created this contact: marking that case as spam may delete it.
+    createdByCaseId: uuid('created_by_case_id').references((): AnyPgColumn => cases.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (t) => [
+    index('contacts_email_lower_idx').on(sql`lower(${t.email})`),
+    index('contacts_created_idx').on(t.createdAt, t.id),
+  ],
+);
+
+export const cases = pgTable(
+  'cases',
+  {
+    id: id(),
+    number: bigint('number', { mode: 'number' })
+      .notNull()
+      .default(sql`nextval('case_number_seq')`),
+    subject: text('subject').notNull().default(''),
+    status: caseStatus('status').notNull().default('new'),
+    caseTypeId: uuid('case_type_id').references(() => caseTypes.id, { onDelete: 'set null' }),
+    casePriorityId: uuid('case_priority_id').references(() => casePriorities.id, { onDelete: 'set null' }),
+    assignedToId: uuid('assigned_to_id').references(() => users.id, { onDelete: 'set null' }),
+    managedById: uuid('managed_by_id').references(() => users.id, { onDelete: 'set null' }),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    isSpam: boolean('is_spam').notNull().default(false),
+    // Why the case got its settings and contact ("no filter matched", "3 contacts share …").
+    notes: jsonb('notes').$type<string[]>().notNull().default([]),
+    // The list is ordered by activity: new mail or an agent's change moves a case to the top.
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('cases_number_key').on(t.number),
+    index('cases_activity_idx').on(t.lastActivityAt.desc(), t.id.desc()),
+    index('cases_assignee_activity_idx').on(t.assignedToId, t.lastActivityAt.desc(), t.id.desc()),
+    index('cases_status_activity_idx').on(t.status, t.lastActivityAt.desc(), t.id.desc()),
+    index('cases_contact_idx').on(t.contactId),
+  ],
+);
+
+export const messageDirection = pgEnum('message_direction', ['inbound', 'outbound']);
+export const threadReason = pgEnum('thread_reason', ['tag', 'reference', 'new']);
+
+export type MessageAddress = { address: string; name: string };
+
+export const caseMessages = pgTable(
+  'case_messages',
+  {
+    id: id(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id, { onDelete: 'cascade' }),
+    processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    rawMessageId: uuid('raw_message_id').references((): AnyPgColumn => rawMessages.id, { onDelete: 'set null' }),
+    direction: messageDirection('direction').notNull(),
+    messageId: text('message_id'),
+    inReplyTo: text('in_reply_to'),
+    references: text('references').array().notNull().default(sql`'{}'::text[]`),
+    fromAddress: text('from_address').notNull().default(''),
+    fromName: text('from_name').notNull().default(''),
+    to: jsonb('to').$type<MessageAddress[]>().notNull().default([]),
+    cc: jsonb('cc').$type<MessageAddress[]>().notNull().default([]),
+    subject: text('subject').notNull().default(''),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    textBody: text('text_body'),
+    // Stored as received; sanitized on the server before any browser sees it.
+    htmlBody: text('html_body'),
+    threadReason: threadReason('thread_reason').notNull(),
+    threadNote: text('thread_note'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('case_messages_case_idx').on(t.caseId, t.createdAt),
+    index('case_messages_message_id_idx').on(t.messageId),
+    // Same Message-ID twice in one mailbox is the same mail (a resync after UIDVALIDITY changed).
+    uniqueIndex('case_messages_processor_message_id_key')
+      .on(t.processorId, t.messageId)
+      .where(sql`${t.direction} = 'inbound' and ${t.messageId} is not null`),
+  ],
+);
+
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: id(),
+    caseMessageId: uuid('case_message_id')
+      .notNull()
+      .references(() => caseMessages.id, { onDelete: 'cascade' }),
+    filename: text('filename').notNull().default(''),
+    contentType: text('content_type').notNull().default('application/octet-stream'),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    // Inline images are referenced from the HTML by Content-ID.
+    contentId: text('content_id'),
+    inline: boolean('inline').notNull().default(false),
+    checksum: text('checksum'),
+    content: bytea('content').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('attachments_message_idx').on(t.caseMessageId)],
+);
+
+// The exact bytes of every inbound message, so it can be re-parsed after a fix.
+export const rawMessages = pgTable(
+  'raw_messages',
+  {
+    id: id(),
+    processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    uidValidity: bigint('uid_validity', { mode: 'number' }),
+    uid: bigint('uid', { mode: 'number' }),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    content: bytea('content').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('raw_messages_mailbox_uid_key').on(t.processorId, t.uidValidity, t.uid)],
+);
+
+// Messages that could not be parsed or stored: kept raw with the error, shown to admins with a retry.
+export const quarantine = pgTable(
+  'quarantine',
+  {
+    id: id(),
+    processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    rawMessageId: uuid('raw_message_id')
+      .notNull()
+      .references(() => rawMessages.id, { onDelete: 'cascade' }),
+    stage: text('stage').notNull(),
+    error: text('error').notNull(),
+    attempts: bigint('attempts', { mode: 'number' }).notNull().default(1),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedCaseMessageId: uuid('resolved_case_message_id').references(() => caseMessages.id, {
+      onDelete: 'set null',
+    }),
+    ...timestamps,
+  },
+  (t) => [index('quarantine_open_idx').on(t.resolvedAt, t.createdAt)],
+);
+
+export const casesRelations = relations(cases, ({ one, many }) => ({
+  caseType: one(caseTypes, { fields: [cases.caseTypeId], references: [caseTypes.id] }),
+  casePriority: one(casePriorities, { fields: [cases.casePriorityId], references: [casePriorities.id] }),
+  assignedTo: one(users, { fields: [cases.assignedToId], references: [users.id], relationName: 'caseAssignee' }),
+  managedBy: one(users, { fields: [cases.managedById], references: [users.id], relationName: 'caseManager' }),
+  contact: one(contacts, { fields: [cases.contactId], references: [contacts.id] }),
+  processor: one(emailProcessors, { fields: [cases.processorId], references: [emailProcessors.id] }),
+  messages: many(caseMessages),
+}));
+
+export const contactsRelations = relations(contacts, ({ many }) => ({
+  cases: many(cases),
+}));
+
+export const caseMessagesRelations = relations(caseMessages, ({ one, many }) => ({
+  case: one(cases, { fields: [caseMessages.caseId], references: [cases.id] }),
+  attachments: many(attachments),
+}));
+
+export const attachmentsRelations = relations(attachments, ({ one }) => ({
+  message: one(caseMessages, { fields: [attachments.caseMessageId], references: [caseMessages.id] }),
+}));

@@ -1,0 +1,7 @@
+// The whole schema, one file per area; drizzle-kit and the db client read it from here.
+export * from './users';
+export * from './catalog';
+export * from './processors';
+export * from './cases';
+export * from './outbox';
+export * from './audit';

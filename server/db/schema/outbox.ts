@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { cases } from './cases';
+import { id, timestamps } from './columns';
+import { emailProcessors } from './processors';
+
+export const outboxKind = pgEnum('outbox_kind', ['auto_reply']);
+export const outboxStatus = pgEnum('outbox_status', ['pending', 'sent', 'failed']);
+
+// Outbound mail is written here in the transaction that decided to send it and sent after commit.
+// The idempotency key goes to the provider, so a crash between sending and recording sends once.
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: id(),
+    kind: outboxKind('kind').notNull(),
+    caseId: uuid('case_id').references(() => cases.id, { onDelete: 'set null' }),
+    processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    fromAddress: text('from_address').notNull(),
+    fromName: text('from_name').notNull().default(''),
+    toAddress: text('to_address').notNull(),
+    toName: text('to_name').notNull().default(''),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    htmlBody: text('html_body'),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    messageId: text('message_id'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: outboxStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    providerMessageId: text('provider_message_id'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('outbox_idempotency_key').on(t.idempotencyKey),
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    // Per-sender rate limit for auto-replies.
+    index('outbox_recipient_idx').on(sql`lower(${t.toAddress})`, t.createdAt),
+  ],
+);

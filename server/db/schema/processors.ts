@@ -1,0 +1,119 @@
+import { relations, sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { casePriorities, caseTypes } from './catalog';
+import { id, timestamps } from './columns';
+import { users } from './users';
+
+export const processorType = pgEnum('processor_type', ['imap']);
+
+// What the worker last reported. "inactive" and "needs a filter" are derived from
+// `active` and the filter count, never stored, so they cannot go stale.
+export const processorSyncStatus = pgEnum('processor_sync_status', ['connecting', 'importing', 'idle', 'error']);
+
+export const emailProcessors = pgTable(
+  'email_processors',
+  {
+    id: id(),
+    emailAddress: text('email_address').notNull(),
+    name: text('name').notNull(),
+    active: boolean('active').notNull().default(true),
+    host: text('host').notNull(),
+    type: processorType('type').notNull().default('imap'),
+    port: integer('port').notNull(),
+    useSsl: boolean('use_ssl').notNull(),
+    login: text('login').notNull(),
+    // AES-256-GCM, see server/crypto/secret-box.ts. Never leaves the server.
+    passwordCiphertext: text('password_ciphertext').notNull(),
+    autoReply: boolean('auto_reply').notNull(),
+    // Beyond the seed: self-hosted servers often use their own certificates.
+    allowUntrustedCert: boolean('allow_untrusted_cert').notNull().default(false),
+    markSeen: boolean('mark_seen').notNull().default(true),
+
+    // Sync cursor: advances in the same transaction that stores a message.
+    uidValidity: bigint('uid_validity', { mode: 'number' }),
+    lastUid: bigint('last_uid', { mode: 'number' }).notNull().default(0),
+    // Messages with a UID up to this one were in the mailbox at the first sync: an import, no auto-replies.
+    importUntilUid: bigint('import_until_uid', { mode: 'number' }),
+    importTotal: integer('import_total').notNull().default(0),
+    importDone: integer('import_done').notNull().default(0),
+
+    syncStatus: processorSyncStatus('sync_status'),
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+
+    // Which worker holds this processor, until when. A lapsed lease is free to take.
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('email_processors_email_lower_key').on(sql`lower(${t.emailAddress})`),
+    index('email_processors_lease_idx').on(t.active, t.leaseExpiresAt),
+  ],
+);
+
+export const filterMatchField = pgEnum('filter_match_field', [
+  'from_address',
+  'from_name',
+  'to',
+  'cc',
+  'subject',
+  'body',
+  'header',
+]);
+
+export const filterMatchRule = pgEnum('filter_match_rule', [
+  'contains',
+  'not_contains',
+  'equals',
+  'starts_with',
+  'ends_with',
+  'regex',
+]);
+
+export const processorFilters = pgTable(
+  'processor_filters',
+  {
+    id: id(),
+    processorId: uuid('processor_id')
+      .notNull()
+      .references(() => emailProcessors.id, { onDelete: 'cascade' }),
+    priority: integer('priority').notNull().default(100),
+    // No field and no rule: the default filter, it matches every message.
+    matchField: filterMatchField('match_field'),
+    headerName: text('header_name'),
+    matchRule: filterMatchRule('match_rule'),
+    matchValue: text('match_value'),
+    stopFiltering: boolean('stop_filtering').notNull().default(false),
+    caseTypeId: uuid('case_type_id').references(() => caseTypes.id, { onDelete: 'set null' }),
+    casePriorityId: uuid('case_priority_id').references(() => casePriorities.id, { onDelete: 'set null' }),
+    assignedToId: uuid('assigned_to_id').references(() => users.id, { onDelete: 'set null' }),
+    managedById: uuid('managed_by_id').references(() => users.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (t) => [index('processor_filters_processor_priority_idx').on(t.processorId, t.priority)],
+);
+
+export const emailProcessorsRelations = relations(emailProcessors, ({ many }) => ({
+  filters: many(processorFilters),
+}));
+
+export const processorFiltersRelations = relations(processorFilters, ({ one }) => ({
+  processor: one(emailProcessors, { fields: [processorFilters.processorId], references: [emailProcessors.id] }),
+  caseType: one(caseTypes, { fields: [processorFilters.caseTypeId], references: [caseTypes.id] }),
+  casePriority: one(casePriorities, { fields: [processorFilters.casePriorityId], references: [casePriorities.id] }),
+  assignedTo: one(users, { fields: [processorFilters.assignedToId], references: [users.id], relationName: 'filterAssignee' }),
+  managedBy: one(users, { fields: [processorFilters.managedById], references: [users.id], relationName: 'filterManager' }),
+}));

@@ -1,0 +1,45 @@
+// The one error type that services and the worker throw for expected, user-facing failures.
+// The tRPC error formatter maps `code` to an HTTP status; `fieldErrors` travel to forms so
+// each message shows on its own field. Anything that is not an AppError is a crash and is logged.
+
+export const APP_ERROR_STATUS = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  VALIDATION: 400,
+  TOO_MANY_REQUESTS: 429,
+  // Mailbox problems reported to the admin (test connection, processor state).
+  IMAP_AUTH_FAILED: 400,
+  IMAP_HOST_NOT_FOUND: 400,
+  IMAP_CONNECTION_REFUSED: 400,
+  IMAP_TIMEOUT: 400,
+  IMAP_TLS: 400,
+  IMAP_NO_INBOX: 400,
+  IMAP_PROTOCOL: 400,
+  SECRET_KEY_MISMATCH: 500,
+} as const;
+
+export type AppErrorCode = keyof typeof APP_ERROR_STATUS;
+
+export type FieldErrors = Record<string, string>;
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  readonly fieldErrors?: FieldErrors;
+
+  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown; fieldErrors?: FieldErrors }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.fieldErrors = options?.fieldErrors;
+  }
+
+  get status(): number {
+    return APP_ERROR_STATUS[this.code];
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
