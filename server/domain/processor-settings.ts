@@ -1,0 +1,63 @@
+// The email processor form's rules (seed: "Incoming Email Integration Setup"): every field required,
+// IMAP only, port 1–65535. The same schema validates on the server and gives the form its messages.
+import { z } from 'zod';
+
+export const SUGGESTED_PORTS = [
+  { port: 143, label: '143 – IMAP', useSsl: false },
+  { port: 585, label: '585 – IMAP-SSL', useSsl: true },
+  { port: 993, label: '993 – IMAP over SSL (IMAPS)', useSsl: true },
+] as const;
+
+/** The seed suggests SSL for ports 585 and 993. */
+export function suggestsSsl(port: number): boolean {
+  return SUGGESTED_PORTS.some((p) => p.port === port && p.useSsl);
+}
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isValidHost(host: string): boolean {
+  if (IPV4.test(host)) return true;
+  if (host.includes(':')) return /^\[?[0-9a-f:.]+\]?$/i.test(host) && host.replace(/[[\]]/g, '').split(':').length >= 3;
+  if (host.length > 253) return false;
+  const labels = host.replace(/\.$/, '').split('.');
+  // All-numeric dotted names are malformed IPv4 addresses, not host names.
+  if (labels.every((l) => /^\d+$/.test(l))) return false;
+  return labels.every((l) => HOST_LABEL.test(l));
+}
+
+export const processorSettingsSchema = z.object({
+  emailAddress: z.email('Enter the mailbox address, like support@example.com.').max(320),
+  name: z.string().trim().min(1, 'Give the processor a name, like "Support".').max(100, 'Keep the name under 100 characters.'),
+  active: z.boolean(),
+  host: z
+    .string()
+    .trim()
+    .min(1, 'Enter the mail server, like mail.example.com.')
+    .refine(isValidHost, 'Enter a host name (mail.example.com) or an IP address.'),
+  type: z.literal('imap', 'Only IMAP is supported.'),
+  port: z.coerce
+    .number('Enter a port number.')
+    .int('Enter a whole number.')
+    .min(1, 'Ports run from 1 to 65535.')
+    .max(65535, 'Ports run from 1 to 65535.'),
+  useSsl: z.boolean(),
+  login: z.string().trim().min(1, 'Enter the login name of the mailbox.').max(320),
+  autoReply: z.boolean(),
+  allowUntrustedCert: z.boolean().default(false),
+});
+
+const passwordField = z.string().min(1, 'Enter the mailbox password.').max(1000);
+
+/** Creating a processor needs a password. */
+export const createProcessorSchema = processorSettingsSchema.extend({ password: passwordField });
+
+/** Editing one keeps the stored password unless a new one is typed. */
+export const updateProcessorSchema = processorSettingsSchema.extend({
+  id: z.uuid(),
+  password: z.string().max(1000).optional(),
+});
+
+export type ProcessorSettingsInput = z.infer<typeof processorSettingsSchema>;
+export type CreateProcessorInput = z.infer<typeof createProcessorSchema>;
+export type UpdateProcessorInput = z.infer<typeof updateProcessorSchema>;
