@@ -1,7 +1,7 @@
 // Case numbers are sequential integers shown as `LC` + at least 7 digits (`LC0001234`).
 
-/** The largest case number we accept from outside: a Postgres `integer` column cannot hold more, and a
- * lookup with a bigger value would fail the whole query ("out of range") instead of finding no case. */
+/** The largest case number read from outside (subject tags, search). Far beyond any real helpdesk, and
+ * small enough that a tag of 20 digits cannot overflow the bigint lookup and fail the whole query. */
 export const MAX_CASE_NUMBER = 2_147_483_647;
 
 const CASE_NUMBER_DIGITS = 7;

@@ -167,7 +167,11 @@ export const quarantine = pgTable(
     }),
     ...timestamps,
   },
-  (t) => [index('quarantine_open_idx').on(t.resolvedAt, t.createdAt)],
+  (t) => [
+    index('quarantine_open_idx').on(t.resolvedAt, t.createdAt),
+    // One quarantine entry per stored message, whatever retries happen.
+    uniqueIndex('quarantine_raw_message_key').on(t.rawMessageId),
+  ],
 );
 
 export const casesRelations = relations(cases, ({ one, many }) => ({

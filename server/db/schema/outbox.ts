@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { cases } from './cases';
+import { caseMessages, cases } from './cases';
 import { id, timestamps } from './columns';
 import { emailProcessors } from './processors';
 
@@ -16,6 +16,8 @@ export const outbox = pgTable(
     kind: outboxKind('kind').notNull(),
     caseId: uuid('case_id').references(() => cases.id, { onDelete: 'set null' }),
     processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
+    // The outbound case message this mail is shown as in the thread; its sent_at is set on sending.
+    caseMessageId: uuid('case_message_id').references(() => caseMessages.id, { onDelete: 'set null' }),
     fromAddress: text('from_address').notNull(),
     fromName: text('from_name').notNull().default(''),
     toAddress: text('to_address').notNull(),

@@ -1,0 +1,279 @@
+// Raw RFC 822 bytes → the plain data the ingest path works with (server/services/ingest.ts).
+// mailparser does the MIME work; this file decides what counts as a message at all and makes every
+// string safe to store.
+//
+// Decisions:
+// - mailparser is lenient: it reads nearly anything. A message is refused (ParseMessageError, which
+//   sends it to quarantine) only when there is nothing to make a case from: 0 bytes or only whitespace,
+//   or no header line that could be read (binary garbage, a body without any header).
+// - A message without a usable From address (bounces often have none) still parses: `from` is null and
+//   the intake makes a case without a contact and notes why. A From that is only a display name
+//   ("Mail Delivery System" with no address) also gives `from: null`.
+// - A message whose lines end in CR alone (old Mac mailers) is read with CRLF line ends.
+// - NUL characters are removed from every string: Postgres text and jsonb cannot hold \u0000, and a
+//   stray NUL in a header must not send a readable mail to quarantine.
+// - Message-IDs are normalized (server/domain/message-id.ts); an id longer than MAX_MESSAGE_ID_CHARS is
+//   treated as absent, since no mailer writes one and a btree index entry cannot hold a huge one.
+// - A missing Date header, one that does not parse, or one naming a year outside 1000–9999 gives
+//   `date: null`: such a value is noise, and Postgres cannot store every date JavaScript can represent.
+// - An attachment counts as inline only when it has a Content-ID and the HTML refers to it by `cid:`;
+//   inline PDFs and images that nothing shows are listed as attachments, so an agent can still reach them.
+// - `cid:` links are kept as they are (mailparser would otherwise turn them into data: URIs), because the
+//   images are stored as attachment rows and served by Content-ID.
+// - mailparser's HTML-to-text stays on, so an HTML-only mail still has text for previews; the other
+//   conversions (text to HTML, linkifying) are switched off as nothing uses them. Filters see a rough
+//   text of the HTML when mailparser gave none (see htmlAsPlainText).
+import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
+import type { MessageAddress } from '../db/schema';
+import type { FilterableMessage } from '../domain/match-filters';
+import { normalizeMessageId, parseReferences } from '../domain/message-id';
+
+export type { MessageAddress };
+
+export type ParsedAttachment = {
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Without angle brackets, as `cid:` URLs name it. */
+  contentId: string | null;
+  /** Shown inside the HTML (by `cid:`) rather than listed as a file. */
+  inline: boolean;
+  content: Buffer;
+  /** SHA-256 of the content, hex (mailparser computes it while decoding). */
+  checksum: string;
+};
+
+export type ParsedInbound = {
+  messageId: string | null;
+  inReplyTo: string | null;
+  /** Oldest first, as written. */
+  references: string[];
+  from: MessageAddress | null;
+  to: MessageAddress[];
+  cc: MessageAddress[];
+  replyTo: MessageAddress[];
+  subject: string;
+  date: Date | null;
+  text: string | null;
+  html: string | null;
+  /** Header values by lower-cased name, unfolded but not decoded; a repeated header has several values. */
+  headers: Record<string, string[]>;
+  /** The Return-Path address; '' for the null sender `<>` of a bounce; null when there is no Return-Path. */
+  returnPath: string | null;
+  attachments: ParsedAttachment[];
+};
+
+export type ParseFailureCode = 'empty' | 'no_headers' | 'parser_failed';
+
+/** The message cannot become a case as it is; the message says why, in words an admin understands. */
+export class ParseMessageError extends Error {
+  constructor(
+    readonly code: ParseFailureCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ParseMessageError';
+  }
+}
+
+export const MAX_MESSAGE_ID_CHARS = 500;
+
+const PARSER_OPTIONS = {
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  keepCidLinks: true,
+  skipImageLinks: true,
+  checksumAlgo: 'sha256',
+} as const;
+
+export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
+  if (raw.length === 0) throw new ParseMessageError('empty', 'The message is empty (0 bytes).');
+  if (isBlank(raw)) throw new ParseMessageError('empty', `The message holds only whitespace (${raw.length} bytes).`);
+
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(withLineFeeds(raw), PARSER_OPTIONS);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ParseMessageError('parser_failed', `The MIME structure could not be read: ${clean(reason)}`, { cause: err });
+  }
+
+  const headers = collectHeaders(mail);
+  if (Object.keys(headers).length === 0) {
+    throw new ParseMessageError('no_headers', 'The message has no header that could be read (no "Name: value" line before the body).');
+  }
+
+  const html = typeof mail.html === 'string' ? clean(mail.html) : null;
+  const references = mail.references === undefined ? [] : [mail.references].flat().map(clean);
+  return {
+    messageId: messageIdOrNull(mail.messageId),
+    inReplyTo: messageIdOrNull(mail.inReplyTo),
+    references: parseReferences(references).filter((id) => id.length <= MAX_MESSAGE_ID_CHARS),
+    from: addresses(mail.from).find((a) => a.address !== '') ?? null,
+    to: addresses(mail.to).filter((a) => a.address !== ''),
+    cc: addresses(mail.cc).filter((a) => a.address !== ''),
+    replyTo: addresses(mail.replyTo).filter((a) => a.address !== ''),
+    subject: clean(mail.subject ?? ''),
+    date: dateOf(headers),
+    text: typeof mail.text === 'string' ? clean(mail.text) : null,
+    html,
+    headers,
+    returnPath: returnPathOf(headers),
+    attachments: mail.attachments.map((a) => {
+      const contentId = a.cid ? clean(a.cid) : a.contentId ? normalizeMessageId(clean(a.contentId)) : null;
+      return {
+        filename: clean(a.filename ?? ''),
+        contentType: clean(a.contentType || 'application/octet-stream').toLowerCase(),
+        size: a.content.length,
+        contentId,
+        inline: contentId !== null && html !== null && html.includes(`cid:${contentId}`),
+        content: a.content,
+        checksum: a.checksum,
+      };
+    }),
+  };
+}
+
+export type ParseOutcome = { ok: true; value: ParsedInbound } | { ok: false; error: string };
+
+/** parseInbound, with a failure as a value: the ingest path quarantines it rather than stopping. */
+export async function tryParseInbound(raw: Buffer): Promise<ParseOutcome> {
+  try {
+    return { ok: true, value: await parseInbound(raw) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** What filters look at (server/domain/match-filters.ts): recipients by address, the body as text. */
+export function toFilterableMessage(p: ParsedInbound): FilterableMessage {
+  return {
+    fromAddress: p.from?.address ?? '',
+    fromName: p.from?.name ?? '',
+    to: p.to.map((a) => a.address),
+    cc: p.cc.map((a) => a.address),
+    subject: p.subject,
+    body: p.text ?? (p.html === null ? '' : htmlAsPlainText(p.html)),
+    headers: p.headers,
+  };
+}
+
+/**
+ * The words of an HTML body, for filters only. mailparser converts HTML to text only when the HTML is the
+ * whole message, so an HTML part inside multipart/related (the usual shape of a mail with inline images)
+ * arrives with no text; a filter on the body must still see its words. Entities other than the common
+ * few stay as written, which is good enough for "contains".
+ */
+export function htmlAsPlainText(html: string): string {
+  return withoutInvisibleBlocks(html)
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#39;|&apos;/gi, "'")
+    .replace(/&amp;/gi, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+// A loop with indexOf rather than one regular expression: a lazy `<style>[\s\S]*?</style>` rescans the
+// rest of the text for every unclosed opening tag, which a crafted mail can make quadratic.
+function withoutInvisibleBlocks(html: string): string {
+  const lower = html.toLowerCase();
+  let out = '';
+  let cursor = 0;
+  for (;;) {
+    const open = /<(script|style|head)\b/g;
+    open.lastIndex = cursor;
+    const match = open.exec(lower);
+    if (match === null) return out + html.slice(cursor);
+    out += `${html.slice(cursor, match.index)} `;
+    const close = lower.indexOf(`</${match[1]}`, match.index);
+    if (close === -1) return out;
+    const end = lower.indexOf('>', close);
+    if (end === -1) return out;
+    cursor = end + 1;
+  }
+}
+
+/**
+ * Old Mac mailers end lines with CR alone; mailparser then sees one endless header line. A message with
+ * no LF at all cannot be meant any other way, so its CRs become CRLF. Mixed line ends are left alone:
+ * a lone CR inside an otherwise CRLF message is data.
+ */
+function withLineFeeds(raw: Buffer): Buffer {
+  if (raw.includes(0x0a) || !raw.includes(0x0d)) return raw;
+  const out = Buffer.alloc(raw.length * 2);
+  let length = 0;
+  for (const byte of raw) {
+    out[length++] = byte;
+    if (byte === 0x0d) out[length++] = 0x0a;
+  }
+  return out.subarray(0, length);
+}
+
+function isBlank(raw: Buffer): boolean {
+  for (const byte of raw) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x00) return false;
+  }
+  return true;
+}
+
+function clean(s: string): string {
+  return s.includes('\u0000') ? s.replace(/\u0000/g, '') : s;
+}
+
+function collectHeaders(mail: ParsedMail): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  // mailparser files lines it could not read as a header (body text before a missing blank line) under ''.
+  for (const { key, line } of mail.headerLines ?? []) {
+    const name = clean(key).trim().toLowerCase();
+    if (name === '') continue;
+    const colon = line.indexOf(':');
+    const value = clean(colon === -1 ? '' : line.slice(colon + 1))
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .replace(/[\r\n]/g, ' ')
+      .trim();
+    (headers[name] ??= []).push(value);
+  }
+  return headers;
+}
+
+function addresses(field: AddressObject | AddressObject[] | undefined): MessageAddress[] {
+  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  const flat: MessageAddress[] = [];
+  const visit = (entry: EmailAddress) => {
+    if (entry.group) {
+      entry.group.forEach(visit);
+      return;
+    }
+    flat.push({ address: clean(entry.address ?? '').trim(), name: clean(entry.name ?? '').trim() });
+  };
+  for (const object of objects) object.value.forEach(visit);
+  return flat;
+}
+
+function messageIdOrNull(raw: string | undefined): string | null {
+  const id = normalizeMessageId(raw === undefined ? undefined : clean(raw));
+  return id !== null && id.length <= MAX_MESSAGE_ID_CHARS ? id : null;
+}
+
+// Read from the header rather than mailparser's `date`, which turns a Date it cannot parse into the
+// time of parsing: a mail would then claim to be sent when we read it.
+function dateOf(headers: Record<string, string[]>): Date | null {
+  const value = headers['date']?.[0];
+  if (value === undefined) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return null;
+  const year = date.getUTCFullYear();
+  return year >= 1000 && year <= 9999 ? date : null;
+}
+
+function returnPathOf(headers: Record<string, string[]>): string | null {
+  const value = headers['return-path']?.[0];
+  if (value === undefined) return null;
+  const bracketed = /<([^<>]*)>/.exec(value);
+  return (bracketed ? bracketed[1] : value).trim();
+}

@@ -1,0 +1,81 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/harness/test-database';
+import { emailProcessors, processorFilters } from '../db/schema';
+import { acquireLeases, releaseLeases, renewLeases, unrunnableAmong } from './leases';
+
+let testDb: TestDatabase;
+
+async function addProcessor(n: number, opts: { active?: boolean; filter?: boolean } = {}) {
+  const [p] = await testDb.db
+    .insert(emailProcessors)
+    .values({
+      emailAddress: `box${n}@example.test`,
+      name: `Box ${n}`,
+      active: opts.active ?? true,
+      host: '127.0.0.1',
+      port: 143,
+      useSsl: false,
+      login: `box${n}`,
+      passwordCiphertext: 'v1:x:x:x:x',
+      autoReply: false,
+    })
+    .returning({ id: emailProcessors.id });
+  if (opts.filter ?? true) await testDb.db.insert(processorFilters).values({ processorId: p.id });
+  return p.id;
+}
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+});
+
+beforeEach(async () => {
+  await testDb.db.delete(emailProcessors);
+});
+
+afterAll(() => testDb.drop());
+
+describe('processor leases', () => {
+  it('leases only active processors that have a filter', async () => {
+    const runnable = await addProcessor(1);
+    await addProcessor(2, { active: false });
+    await addProcessor(3, { filter: false });
+    expect(await acquireLeases({ db: testDb.db, workerId: 'w1', ttlMs: 10_000, limit: 10 })).toEqual([runnable]);
+  });
+
+  it('gives each processor to exactly one of two workers claiming at once', async () => {
+    const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => addProcessor(100 + i)));
+    const [a, b] = await Promise.all([
+      acquireLeases({ db: testDb.db, workerId: 'w1', ttlMs: 10_000, limit: 100 }),
+      acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, limit: 100 }),
+    ]);
+    expect(a.filter((id) => b.includes(id))).toEqual([]);
+    expect([...a, ...b].sort()).toEqual([...ids].sort());
+  });
+
+  it('lets another worker take a processor once its lease lapsed, and the old holder cannot renew it', async () => {
+    const id = await addProcessor(4);
+    expect(await acquireLeases({ db: testDb.db, workerId: 'dead', ttlMs: 10_000, limit: 10 })).toEqual([id]);
+    expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, limit: 10 })).toEqual([]);
+    await testDb.db.update(emailProcessors).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(emailProcessors.id, id));
+    expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, limit: 10 })).toEqual([id]);
+    expect(await renewLeases({ db: testDb.db, workerId: 'dead', ttlMs: 10_000, processorIds: [id] })).toEqual(new Set());
+    expect(await renewLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, processorIds: [id] })).toEqual(new Set([id]));
+  });
+
+  it('names held processors that were deactivated or lost their filters', async () => {
+    const keep = await addProcessor(5);
+    const off = await addProcessor(6);
+    const bare = await addProcessor(7);
+    await testDb.db.update(emailProcessors).set({ active: false }).where(eq(emailProcessors.id, off));
+    await testDb.db.delete(processorFilters).where(eq(processorFilters.processorId, bare));
+    expect(await unrunnableAmong({ db: testDb.db, processorIds: [keep, off, bare] })).toEqual(new Set([off, bare]));
+  });
+
+  it('frees released processors for any worker at once', async () => {
+    const id = await addProcessor(8);
+    await acquireLeases({ db: testDb.db, workerId: 'w1', ttlMs: 60_000, limit: 10 });
+    await releaseLeases({ db: testDb.db, workerId: 'w1', processorIds: [id] });
+    expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 60_000, limit: 10 })).toEqual([id]);
+  });
+});

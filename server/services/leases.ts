@@ -1,0 +1,60 @@
+// Leases: which worker works which processor. A worker holds a processor until its lease lapses;
+// renewing moves the expiry forward; a lapsed lease (a dead or stalled worker) is free to take.
+// Even if two workers ever overlap, ingest locks the processor row and the raw-message key is
+// unique, so a message is still stored once; the lease keeps them from doing the work twice.
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+
+export type LeaseOptions = { db: Database; workerId: string; ttlMs: number };
+
+/** Renews the leases this worker still holds; returns the processors it still owns. */
+export async function renewLeases({ db, workerId, ttlMs, processorIds }: LeaseOptions & { processorIds: string[] }): Promise<Set<string>> {
+  if (processorIds.length === 0) return new Set();
+  const rows = await db.execute<{ id: string }>(sql`
+    update email_processors
+       set lease_expires_at = now() + make_interval(secs => ${ttlMs / 1000})
+     where id in ${processorIds}
+       and lease_owner = ${workerId}
+       and lease_expires_at > now()
+    returning id`);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Takes runnable processors (active, with at least one filter) that nobody holds or whose
+ * lease lapsed, up to `limit`. SKIP LOCKED lets several workers claim at once without waiting.
+ */
+export async function acquireLeases({ db, workerId, ttlMs, limit }: LeaseOptions & { limit: number }): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(sql`
+    update email_processors
+       set lease_owner = ${workerId}, lease_expires_at = now() + make_interval(secs => ${ttlMs / 1000})
+     where id in (
+       select p.id from email_processors p
+        where p.active
+          and exists (select 1 from processor_filters f where f.processor_id = p.id)
+          and (p.lease_owner is null or p.lease_expires_at is null or p.lease_expires_at <= now())
+        order by p.lease_expires_at nulls first, p.id
+        limit ${limit}
+        for update skip locked)
+    returning id`);
+  return rows.map((r) => r.id);
+}
+
+/** The held processors that should stop: deactivated, without filters, or deleted. */
+export async function unrunnableAmong({ db, processorIds }: { db: Database; processorIds: string[] }): Promise<Set<string>> {
+  if (processorIds.length === 0) return new Set();
+  const rows = await db.execute<{ id: string }>(sql`
+    select p.id from email_processors p
+     where p.id in ${processorIds}
+       and p.active
+       and exists (select 1 from processor_filters f where f.processor_id = p.id)`);
+  const runnable = new Set(rows.map((r) => r.id));
+  return new Set(processorIds.filter((id) => !runnable.has(id)));
+}
+
+export async function releaseLeases({ db, workerId, processorIds }: { db: Database; workerId: string; processorIds: string[] }): Promise<void> {
+  if (processorIds.length === 0) return;
+  await db.execute(sql`
+    update email_processors set lease_owner = null, lease_expires_at = null
+     where id in ${processorIds} and lease_owner = ${workerId}`);
+}
