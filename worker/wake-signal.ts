@@ -1,0 +1,32 @@
+// An abortable wait that a notification cuts short: a mailbox session sleeps until new mail is
+// announced (IMAP IDLE's EXISTS), the poll interval passes, or it is told to stop.
+export class WakeSignal {
+  private pending = false;
+  private release: (() => void) | null = null;
+
+  /** Ends the current wait, or the next one at once if nobody is waiting. */
+  wake(): void {
+    if (this.release) {
+      this.release();
+    } else {
+      this.pending = true;
+    }
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.release = null;
+        resolve();
+      }
+      this.release = done;
+    });
+  }
+}
