@@ -1,6 +1,8 @@
 // Starts what the browser tests talk to: a fresh database (on DATABASE_URL's server, or an
-// embedded Postgres) and the real web server from the production build. Tests find the
-// database through E2E_DATABASE_URL and sign in with E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD.
+// embedded Postgres), a private Dovecot with a few mailboxes, a local Resend, the real worker
+// process and the real web server from the production build. Tests find them through E2E_*
+// variables: E2E_DATABASE_URL, E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD, E2E_IMAP_PORT and
+// E2E_MAILBOXES (JSON list of { user, password, address }).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,10 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../server/db/embedded';
+import { startDovecot } from '../test/harness/dovecot';
+import { startResendServer } from '../test/harness/resend-server';
+import { startWorker } from '../test/harness/worker-process';
 import { E2E_PORT } from './playwright.config';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER_START_TIMEOUT_MS = 60_000;
+/** Mailboxes the specs can connect processors to; each spec uses its own. */
+const E2E_MAILBOX_COUNT = 6;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,7 +81,10 @@ function waitForHealth(url: string, child: ChildProcess, output: () => string): 
 }
 
 export default async function globalSetup() {
-  const database = await createDatabase();
+  const [database, dovecot, resend] = await Promise.all([createDatabase(), startDovecot(), startResendServer()]);
+  const mailboxes = [];
+  for (let i = 0; i < E2E_MAILBOX_COUNT; i++) mailboxes.push(await dovecot.addUser(`e2e${i}`));
+  const secretKey = randomBytes(32).toString('base64');
   const adminEmail = 'admin@e2e.test';
   const adminPassword = `e2e-${randomBytes(8).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -87,7 +97,7 @@ export default async function globalSetup() {
     ADMIN_EMAIL: adminEmail,
     ADMIN_PASSWORD: adminPassword,
     AUTH_SECRET: randomBytes(32).toString('base64'),
-    SECRET_KEY: randomBytes(32).toString('base64'),
+    SECRET_KEY: secretKey,
     LOG_LEVEL: 'warn',
   };
   let log = '';
@@ -95,14 +105,21 @@ export default async function globalSetup() {
   web.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   web.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   await waitForHealth(`http://127.0.0.1:${E2E_PORT}/api/health`, web, () => log);
+  // After the web server, which applied the migrations the worker expects.
+  const worker = await startWorker({ databaseUrl: database.url, secretKey, trustedCertPem: dovecot.certPem, resend });
+  await worker.ready();
 
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_ADMIN_EMAIL = adminEmail;
   process.env.E2E_ADMIN_PASSWORD = adminPassword;
+  process.env.E2E_IMAP_PORT = String(dovecot.imapPort);
+  process.env.E2E_MAILBOXES = JSON.stringify(mailboxes);
 
   return async () => {
     web.kill('SIGTERM');
     if (web.exitCode === null) await new Promise((resolve) => web.once('exit', resolve));
+    await worker.kill();
+    await Promise.all([dovecot.stop(), resend.close()]);
     await database.cleanup();
   };
 }

@@ -3,11 +3,13 @@
 // worker as child processes and stops them together. Production deployments start
 // `npm run web` and `npm run worker` separately instead (README, "Deploying").
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { prepareDatabase } from '../server/db/prepare';
 import { env, EnvError, projectRoot } from '../server/env';
 import { buildIfStale } from './build-if-stale';
+
+const CRASH_WINDOW_MS = 5 * 60_000;
+const MAX_CRASHES_IN_WINDOW = 5;
+const STARTUP_GRACE_MS = 10_000;
 
 const log = (message: string) => process.stdout.write(`[leopard] ${message}\n`);
 
@@ -38,18 +40,28 @@ async function main() {
     process.exit(code);
   };
 
-  const run = (name: string, script: string) => {
+  // A process that crashes is started again (a lost database connection can kill the worker);
+  // one that keeps crashing right after start stops everything, with its output above.
+  const run = (name: string, script: string, crashes: number[] = []) => {
+    const startedAt = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: projectRoot, env: childEnv, stdio: 'inherit' });
     children.set(name, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;
-      log(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping Leopard.`);
-      void stopAll(1);
+      const recent = [...crashes, Date.now()].filter((t) => Date.now() - t < CRASH_WINDOW_MS);
+      if (Date.now() - startedAt < STARTUP_GRACE_MS && recent.length >= MAX_CRASHES_IN_WINDOW) {
+        log(`${name} keeps stopping (${signal ?? `exit code ${code}`}); stopping Leopard.`);
+        void stopAll(1);
+        return;
+      }
+      const delay = Math.min(30_000, 1_000 * 2 ** (recent.length - 1));
+      log(`${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); starting it again in ${delay / 1000} s.`);
+      setTimeout(() => !stopping && run(name, script, recent), delay).unref();
     });
   };
 
   run('web', 'server.ts');
-  if (existsSync(path.join(projectRoot, 'worker', 'index.ts'))) run('worker', 'worker/index.ts');
+  run('worker', 'worker/index.ts');
   log(`Open ${config.publicUrl} and sign in as ${config.ADMIN_EMAIL}.`);
 
   let signals = 0;

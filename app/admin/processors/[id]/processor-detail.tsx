@@ -1,0 +1,90 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { formatWhen, ProcessorStateBadge } from '../../../components/processor-state';
+import { messageOf } from '../../../form-errors';
+import { useToast } from '../../../toast';
+import { useTRPC } from '../../../trpc';
+import { ProcessorForm } from '../processor-form';
+import { FiltersSection } from './filters-section';
+import { TrySample } from './try-sample';
+
+const STATE_REFRESH_MS = 3_000;
+
+export function ProcessorDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const processor = useQuery({ ...trpc.processors.get.queryOptions({ id }), refetchInterval: STATE_REFRESH_MS });
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.processors.pathKey() });
+  const setActive = useMutation(trpc.processors.setActive.mutationOptions({ onSuccess: invalidate }));
+  const remove = useMutation(trpc.processors.delete.mutationOptions());
+
+  if (processor.isError) {
+    return (
+      <section className="card">
+        <p className="form-error">{processor.error.message}</p>
+        <Link href="/admin/processors">Back to email processors</Link>
+      </section>
+    );
+  }
+  if (processor.isPending) return <p className="muted">Loading…</p>;
+  const p = processor.data;
+
+  async function toggleActive() {
+    try {
+      await setActive.mutateAsync({ id, active: !p.active });
+      toast.success(p.active ? 'Processing paused.' : 'Processing resumed.');
+    } catch (err) {
+      toast.error(messageOf(err));
+    }
+  }
+
+  async function onDelete() {
+    if (!window.confirm(`Delete the processor for ${p.emailAddress}? Its cases stay; the mailbox is no longer read.`)) return;
+    try {
+      await remove.mutateAsync({ id });
+      await invalidate();
+      toast.success('Email processor deleted.');
+      router.push('/admin/processors');
+    } catch (err) {
+      toast.error(messageOf(err));
+    }
+  }
+
+  return (
+    <div className="stack">
+      <div className="page-header">
+        <div>
+          <p className="muted">
+            <Link href="/admin/processors">Email processors</Link> /
+          </p>
+          <h1>
+            {p.name} <span className="muted">&lt;{p.emailAddress}&gt;</span>
+          </h1>
+          <p>
+            <ProcessorStateBadge state={p.state} /> · last sync {formatWhen(p.lastSuccessAt)}
+          </p>
+        </div>
+        <div className="row-actions">
+          <button type="button" className="button" onClick={toggleActive} disabled={setActive.isPending}>
+            {p.active ? 'Deactivate' : 'Activate'}
+          </button>
+          <button type="button" className="button danger" onClick={onDelete} disabled={remove.isPending}>
+            Delete
+          </button>
+        </div>
+      </div>
+      {p.state.kind === 'needs_filter' && (
+        <p className="form-error" role="note">
+          Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
+        </p>
+      )}
+      <ProcessorForm key={p.id} processor={p} />
+      <FiltersSection processorId={id} />
+      <TrySample processorId={id} />
+    </div>
+  );
+}

@@ -1,0 +1,210 @@
+// Email processors: one per mailbox. Passwords are sealed with SECRET_KEY on the way in and
+// never leave this module except to open an IMAP connection. Every change is audited and
+// announced on PROCESSORS_CHANNEL, so workers pick it up within a second.
+import { asc, count, eq, sql } from 'drizzle-orm';
+import { open, seal } from '../crypto/secret-box';
+import type { Database, DbOrTx } from '../db/client';
+import { emailProcessors } from '../db/schema';
+import { deriveProcessorState, type ProcessorState } from '../domain/processor-state';
+import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
+import { AppError } from '../errors';
+import type { ImapConnectionSettings } from '../mail/imap-probe';
+import { type AuditActor, recordAudit } from './audit';
+
+export const PROCESSORS_CHANNEL = 'leopard_processors';
+
+export type ProcessorView = {
+  id: string;
+  emailAddress: string;
+  name: string;
+  active: boolean;
+  host: string;
+  type: 'imap';
+  port: number;
+  useSsl: boolean;
+  login: string;
+  autoReply: boolean;
+  allowUntrustedCert: boolean;
+  filterCount: number;
+  state: ProcessorState;
+  lastSuccessAt: Date | null;
+  lastErrorAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+// Every column but the password: the one list of what may leave the server.
+const viewColumns = {
+  id: emailProcessors.id,
+  emailAddress: emailProcessors.emailAddress,
+  name: emailProcessors.name,
+  active: emailProcessors.active,
+  host: emailProcessors.host,
+  type: emailProcessors.type,
+  port: emailProcessors.port,
+  useSsl: emailProcessors.useSsl,
+  login: emailProcessors.login,
+  autoReply: emailProcessors.autoReply,
+  allowUntrustedCert: emailProcessors.allowUntrustedCert,
+  syncStatus: emailProcessors.syncStatus,
+  lastError: emailProcessors.lastError,
+  importDone: emailProcessors.importDone,
+  importTotal: emailProcessors.importTotal,
+  lastSuccessAt: emailProcessors.lastSuccessAt,
+  lastErrorAt: emailProcessors.lastErrorAt,
+  createdAt: emailProcessors.createdAt,
+  updatedAt: emailProcessors.updatedAt,
+  // Spelled out: drizzle drops table names in single-table selects, which would bind "id" to the filter.
+  filterCount: sql<number>`(select count(*)::int from processor_filters f where f.processor_id = "email_processors"."id")`,
+};
+
+type ViewRow = { [K in keyof typeof viewColumns]: unknown } & Record<string, unknown>;
+
+function toView(row: ViewRow): ProcessorView {
+  const { syncStatus, lastError, importDone, importTotal, ...rest } = row as unknown as Omit<ProcessorView, 'state'> & {
+    syncStatus: 'connecting' | 'importing' | 'idle' | 'error' | null;
+    lastError: string | null;
+    importDone: number;
+    importTotal: number;
+  };
+  return {
+    ...rest,
+    state: deriveProcessorState({ active: rest.active, filterCount: rest.filterCount, syncStatus, lastError, importDone, importTotal }),
+  };
+}
+
+export async function notifyProcessorChanged(db: DbOrTx, processorId: string): Promise<void> {
+  // Inside a transaction, Postgres delivers this only on commit.
+  await db.execute(sql`select pg_notify(${PROCESSORS_CHANNEL}, ${processorId})`);
+}
+
+export async function listProcessors({ db }: { db: Database }): Promise<ProcessorView[]> {
+  const rows = await db.select(viewColumns).from(emailProcessors).orderBy(asc(emailProcessors.name), asc(emailProcessors.emailAddress));
+  return rows.map(toView);
+}
+
+export async function getProcessor({ db, id }: { db: DbOrTx; id: string }): Promise<ProcessorView> {
+  const [row] = await db.select(viewColumns).from(emailProcessors).where(eq(emailProcessors.id, id));
+  if (!row) throw new AppError('NOT_FOUND', 'No such email processor.');
+  return toView(row);
+}
+
+function duplicateAddress(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string; constraint_name?: string } })?.cause ?? (err as { code?: string });
+  return (cause as { code?: string })?.code === '23505';
+}
+
+const DUPLICATE_ADDRESS = () =>
+  new AppError('CONFLICT', 'Another processor already reads this mailbox.', {
+    fieldErrors: { emailAddress: 'Another processor already reads this mailbox.' },
+  });
+
+/** What the audit log may say about a processor's settings: everything but the password. */
+function auditableSettings(input: Partial<CreateProcessorInput>) {
+  const { password: _password, ...rest } = input;
+  return rest;
+}
+
+export type CreateProcessorOptions = { db: Database; actor: AuditActor; key: Buffer; input: CreateProcessorInput };
+
+export async function createProcessor({ db, actor, key, input }: CreateProcessorOptions): Promise<ProcessorView> {
+  const { password, ...settings } = input;
+  try {
+    return await db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(emailProcessors)
+        .values({ ...settings, emailAddress: settings.emailAddress.trim(), passwordCiphertext: seal(password, key) })
+        .returning({ id: emailProcessors.id });
+      await recordAudit({ db: tx, actor, action: 'processor.created', entityType: 'processor', entityId: created.id, details: auditableSettings(input) });
+      await notifyProcessorChanged(tx, created.id);
+      return getProcessor({ db: tx, id: created.id });
+    });
+  } catch (err) {
+    if (duplicateAddress(err)) throw DUPLICATE_ADDRESS();
+    throw err;
+  }
+}
+
+export type UpdateProcessorOptions = { db: Database; actor: AuditActor; key: Buffer; input: UpdateProcessorInput };
+
+export async function updateProcessor({ db, actor, key, input }: UpdateProcessorOptions): Promise<ProcessorView> {
+  const { id, password, ...settings } = input;
+  try {
+    return await db.transaction(async (tx) => {
+      const [current] = await tx
+        .select({ host: emailProcessors.host, login: emailProcessors.login, port: emailProcessors.port })
+        .from(emailProcessors)
+        .where(eq(emailProcessors.id, id))
+        .for('update');
+      if (!current) throw new AppError('NOT_FOUND', 'No such email processor.');
+      const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port;
+      await tx
+        .update(emailProcessors)
+        .set({
+          ...settings,
+          emailAddress: settings.emailAddress.trim(),
+          ...(password ? { passwordCiphertext: seal(password, key) } : {}),
+          // A different mailbox starts over: its UIDs mean nothing for the old cursor.
+          ...(mailboxChanged ? { uidValidity: null, lastUid: 0, importUntilUid: null, importDone: 0, importTotal: 0 } : {}),
+          // New settings deserve a fresh attempt; the worker reports the new state.
+          syncStatus: null,
+          lastError: null,
+        })
+        .where(eq(emailProcessors.id, id));
+      await recordAudit({
+        db: tx,
+        actor,
+        action: 'processor.updated',
+        entityType: 'processor',
+        entityId: id,
+        details: { ...auditableSettings(settings), ...(password ? { passwordChanged: true } : {}) },
+      });
+      await notifyProcessorChanged(tx, id);
+      return getProcessor({ db: tx, id });
+    });
+  } catch (err) {
+    if (duplicateAddress(err)) throw DUPLICATE_ADDRESS();
+    throw err;
+  }
+}
+
+export async function setProcessorActive({ db, actor, id, active }: { db: Database; actor: AuditActor; id: string; active: boolean }) {
+  return db.transaction(async (tx) => {
+    const updated = await tx.update(emailProcessors).set({ active }).where(eq(emailProcessors.id, id)).returning({ id: emailProcessors.id });
+    if (updated.length === 0) throw new AppError('NOT_FOUND', 'No such email processor.');
+    await recordAudit({ db: tx, actor, action: active ? 'processor.activated' : 'processor.deactivated', entityType: 'processor', entityId: id });
+    await notifyProcessorChanged(tx, id);
+    return getProcessor({ db: tx, id });
+  });
+}
+
+export async function deleteProcessor({ db, actor, id }: { db: Database; actor: AuditActor; id: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const deleted = await tx
+      .delete(emailProcessors)
+      .where(eq(emailProcessors.id, id))
+      .returning({ emailAddress: emailProcessors.emailAddress, name: emailProcessors.name });
+    if (deleted.length === 0) throw new AppError('NOT_FOUND', 'No such email processor.');
+    await recordAudit({ db: tx, actor, action: 'processor.deleted', entityType: 'processor', entityId: id, details: deleted[0] });
+    await notifyProcessorChanged(tx, id);
+  });
+}
+
+/** The settings to open an IMAP connection with; the only place a stored password is opened. */
+export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string; key: Buffer }): Promise<ImapConnectionSettings> {
+  const [row] = await db.select().from(emailProcessors).where(eq(emailProcessors.id, id));
+  if (!row) throw new AppError('NOT_FOUND', 'No such email processor.');
+  return {
+    host: row.host,
+    port: row.port,
+    useSsl: row.useSsl,
+    login: row.login,
+    password: open(row.passwordCiphertext, key),
+    allowUntrustedCert: row.allowUntrustedCert,
+  };
+}
+
+export async function countProcessors({ db }: { db: Database }): Promise<number> {
+  const [{ value }] = await db.select({ value: count() }).from(emailProcessors);
+  return value;
+}
