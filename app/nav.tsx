@@ -4,9 +4,15 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { SessionUser } from '@/server/auth/session';
 
-const agentLinks = [{ href: '/cases', label: 'Cases' }];
+const agentLinks = [
+  { href: '/cases', label: 'Cases' },
+  { href: '/contacts', label: 'Contacts' },
+];
 const adminLinks = [
+  { href: '/admin/processors', label: 'Email processors' },
+  { href: '/admin/quarantine', label: 'Quarantine' },
   { href: '/admin/users', label: 'Users' },
+  { href: '/admin/audit', label: 'Audit log' },
 ];
 
 export function Nav({ user }: { user: SessionUser }) {

@@ -6,8 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 type Counts = { passed: number; failed: number; skipped: number };
 
 const TIERS = ['unit', 'db', 'imap', 'corpus', 'e2e'] as const;
-// Tiers allowed to have no tests yet; the summary still prints them as empty.
-const MAY_BE_EMPTY = new Set(['corpus']);
 
 function read(tier: string): Counts | null {
   const file = `test-results/${tier}.json`;
@@ -38,7 +36,7 @@ for (const tier of TIERS) {
   const ran = counts.passed + counts.failed;
   if (ran === 0) {
     process.stdout.write(`  ${tier.padEnd(7)} no tests\n`);
-    if (!MAY_BE_EMPTY.has(tier)) problem = true;
+    problem = true;
     continue;
   }
   process.stdout.write(`  ${tier.padEnd(7)} ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);

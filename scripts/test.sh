@@ -50,7 +50,7 @@ run_tier() {
 run_tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 run_tier db npx vitest run --project db --reporter=default --reporter=json --outputFile.json=test-results/db.json
 run_tier imap npx vitest run --project imap --reporter=default --reporter=json --outputFile.json=test-results/imap.json
-run_tier corpus npx vitest run --project corpus --passWithNoTests --reporter=default --reporter=json --outputFile.json=test-results/corpus.json
+run_tier corpus npx vitest run --project corpus --reporter=default --reporter=json --outputFile.json=test-results/corpus.json
 
 say "tier: e2e"
 if node --import tsx scripts/build-if-stale.ts; then

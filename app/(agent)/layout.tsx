@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { requireUser } from '../current-user';
 import { Nav } from '../nav';
+import './workspace.css';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,11 +1,23 @@
 // The app router: one sub-router per noun.
+import { auditRouter } from './routers/audit';
 import { casesRouter } from './routers/cases';
+import { catalogRouter } from './routers/catalog';
+import { contactsRouter } from './routers/contacts';
+import { filtersRouter } from './routers/filters';
+import { processorsRouter } from './routers/processors';
+import { quarantineRouter } from './routers/quarantine';
 import { sessionRouter } from './routers/session';
 import { usersRouter } from './routers/users';
 import { createCallerFactory, router } from './trpc';
 
 export const appRouter = router({
+  audit: auditRouter,
   cases: casesRouter,
+  catalog: catalogRouter,
+  contacts: contactsRouter,
+  filters: filtersRouter,
+  processors: processorsRouter,
+  quarantine: quarantineRouter,
   session: sessionRouter,
   users: usersRouter,
 });

@@ -7,51 +7,20 @@
 // manifest's type "(mbox)") are split into their messages, as an IMAP server would hold them. Everything
 // else must be a known companion file (licence, source notes, mime4j's expected parse results), so a new
 // kind of file in the corpus makes this test fail rather than be skipped silently.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../env';
+import {
+  COMPANION_FILES,
+  CORPUS_FOLDERS as FOLDERS,
+  corporaDir,
+  isExpectedParseResult,
+  listFiles,
+  type ManifestEntry,
+  readManifest,
+  splitMbox,
+} from '../../test/harness/corpora';
 import { ParseMessageError, type ParsedInbound, parseInbound } from './parse-message';
-
-// Tests may read test-only settings from the environment directly (server/env.ts holds the app's).
-const corporaDir = process.env.LEOPARD_CORPORA_DIR ?? path.resolve(projectRoot, '../shared/corpora');
-const FOLDERS = ['chatwoot', 'sisimai-set-of-emails', 'james-mime4j', 'rt'] as const;
-
-const COMPANION_FILES = new Set(['MANIFEST.tsv', 'SOURCE.txt', 'README.txt', 'ARTISTIC-LICENSE.txt']);
-
-type ManifestEntry = { file: string; contentType: string; subject: string };
-
-function readManifest(folder: string): ManifestEntry[] {
-  const text = readFileSync(path.join(corporaDir, folder, 'MANIFEST.tsv'), 'latin1');
-  const [header, ...rows] = text.split('\n').filter((line) => line.trim() !== '');
-  expect(header.split('\t')[0]).toBe('file');
-  return rows.map((row) => {
-    const [file, , contentType, subject] = row.split('\t');
-    return { file, contentType, subject: subject ?? '' };
-  });
-}
-
-function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    const relative = prefix === '' ? name : `${prefix}/${name}`;
-    return statSync(full).isDirectory() ? listFiles(full, relative) : [relative];
-  });
-}
-
-/** mime4j keeps, beside X.msg, its expected results: X.xml, X_decoded.xml, X.out, X_decoded_<part>.txt|.bin. */
-function isExpectedParseResult(file: string, mails: Set<string>): boolean {
-  const match = /^(.*?)(?:_decoded(?:_[\d_]+)?)?\.(xml|out|txt|bin)$/.exec(file);
-  return match !== null && mails.has(`${match[1]}.msg`);
-}
-
-/** Splits an mbox at "From " lines that start a message (file start or after a blank line). */
-function splitMbox(bytes: Buffer): Buffer[] {
-  const text = bytes.toString('latin1');
-  const starts = [...text.matchAll(/(?:^|\n\n)From /g)].map((m) => (m.index === 0 && !m[0].startsWith('\n') ? 0 : m.index + 2));
-  if (starts.length <= 1) return [bytes];
-  return starts.map((start, i) => bytes.subarray(start, starts[i + 1] ?? bytes.length));
-}
 
 type Outcome = { name: string; ok: true; parsed: ParsedInbound } | { name: string; ok: false; error: unknown };
 

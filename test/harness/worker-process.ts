@@ -10,11 +10,18 @@ import { freePort } from './free-port';
 export type WorkerProcess = {
   readonly port: number;
   readonly child: ChildProcess;
+  /** stdout and stderr, interleaved as they arrived. */
   output(): string;
+  /** stderr alone: where an uncaught error or a crash would be printed. */
+  errorOutput(): string;
   /** Resolves once /health answers 200. */
   ready(): Promise<void>;
+  /** GET /health: the worker's id and how many processors it holds a session for. */
+  health(): Promise<WorkerHealth>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 };
+
+export type WorkerHealth = { httpStatus: number; status: string; workerId: string; processors: number };
 
 export type StartWorkerOptions = {
   databaseUrl: string;
@@ -54,14 +61,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  let errors = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+    errors += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   return {
     port,
     child,
     output: () => log,
+    errorOutput: () => errors,
     async ready() {
       const deadline = Date.now() + READY_TIMEOUT_MS;
       while (Date.now() < deadline) {
@@ -75,6 +87,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`worker not healthy in time:\n${log}`);
+    },
+    async health() {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      const body = (await res.json()) as Omit<WorkerHealth, 'httpStatus'>;
+      return { httpStatus: res.status, ...body };
     },
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -1,12 +1,11 @@
+import { Suspense } from 'react';
 import { CaseList } from './case-list';
 
+// The filters are read from the URL on the client, which needs a Suspense boundary.
 export default function CasesPage() {
   return (
-    <>
-      <div className="page-header">
-        <h1>Cases</h1>
-      </div>
+    <Suspense fallback={<p className="muted">Loading…</p>}>
       <CaseList />
-    </>
+    </Suspense>
   );
 }

@@ -1,18 +1,58 @@
 import { z } from 'zod';
 import { db } from '../../db/client';
-import { listCases } from '../../services/cases';
+import { MAX_CASE_NUMBER } from '../../domain/case-number';
+import { MAX_SEARCH_CHARS } from '../../domain/case-search';
+import { setCaseSpam, updateCase } from '../../services/case-actions';
+import { listCaseOptions } from '../../services/case-options';
+import { getMessageHtml } from '../../services/case-thread';
+import { getCase, listCases } from '../../services/cases';
 import { agentProcedure, router } from '../trpc';
+
+const status = z.enum(['new', 'open', 'pending', 'closed']);
+const optionalId = z.uuid().nullish();
 
 export const casesRouter = router({
   list: agentProcedure
     .input(
       z.object({
         limit: z.number().int().min(1).max(100).default(50),
+        cursor: z.object({ at: z.iso.datetime({ precision: 6 }), id: z.uuid() }).nullish(),
+        status: status.nullish(),
+        processorId: optionalId,
+        assignee: z.union([z.uuid(), z.literal('unassigned')]).nullish(),
         mine: z.boolean().default(false),
-        cursor: z.object({ lastActivityAt: z.date(), id: z.uuid() }).nullish(),
+        caseTypeId: optionalId,
+        casePriorityId: optionalId,
+        spam: z.boolean().default(false),
+        search: z.string().max(MAX_SEARCH_CHARS).nullish(),
       }),
     )
-    .query(({ ctx, input }) =>
-      listCases({ db: db(), limit: input.limit, cursor: input.cursor, assignedToId: input.mine ? ctx.user.id : null }),
-    ),
+    .query(({ ctx, input: { limit, cursor, ...filters } }) => listCases({ db: db(), viewerId: ctx.user.id, filters, cursor, limit })),
+
+  options: agentProcedure.query(() => listCaseOptions({ db: db() })),
+
+  get: agentProcedure
+    .input(z.object({ number: z.number().int().min(1).max(MAX_CASE_NUMBER) }))
+    .query(({ input }) => getCase({ db: db(), number: input.number })),
+
+  messageHtml: agentProcedure
+    .input(z.object({ messageId: z.uuid(), allowRemoteImages: z.boolean() }))
+    .query(({ input }) => getMessageHtml({ db: db(), messageId: input.messageId, allowRemoteImages: input.allowRemoteImages })),
+
+  update: agentProcedure
+    .input(
+      z.object({
+        caseId: z.uuid(),
+        status: status.optional(),
+        assignedToId: z.uuid().nullable().optional(),
+        managedById: z.uuid().nullable().optional(),
+        caseTypeId: z.uuid().nullable().optional(),
+        casePriorityId: z.uuid().nullable().optional(),
+      }),
+    )
+    .mutation(({ ctx, input: { caseId, ...changes } }) => updateCase({ db: db(), actor: ctx.user, caseId, changes })),
+
+  setSpam: agentProcedure
+    .input(z.object({ caseId: z.uuid(), spam: z.boolean() }))
+    .mutation(({ ctx, input }) => setCaseSpam({ db: db(), actor: ctx.user, caseId: input.caseId, spam: input.spam })),
 });

@@ -69,6 +69,7 @@ export const cases = pgTable(
     index('cases_activity_idx').on(t.lastActivityAt.desc(), t.id.desc()),
     index('cases_assignee_activity_idx').on(t.assignedToId, t.lastActivityAt.desc(), t.id.desc()),
     index('cases_status_activity_idx').on(t.status, t.lastActivityAt.desc(), t.id.desc()),
+    index('cases_processor_activity_idx').on(t.processorId, t.lastActivityAt.desc(), t.id.desc()),
     index('cases_contact_idx').on(t.contactId),
   ],
 );

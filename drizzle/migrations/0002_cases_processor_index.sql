@@ -1,0 +1,1 @@
+CREATE INDEX "cases_processor_activity_idx" ON "cases" USING btree ("processor_id","last_activity_at" DESC NULLS LAST,"id" DESC NULLS LAST);

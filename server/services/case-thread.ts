@@ -1,0 +1,132 @@
+// A case's messages, oldest first, ready to show: HTML sanitized here on the server with inline
+// images pointed at signed attachment links (server/auth/attachment-token.ts), remote images
+// blocked unless the agent asked for them for one message (getMessageHtml).
+import { asc, eq, inArray } from 'drizzle-orm';
+import { signAttachmentToken } from '../auth/attachment-token';
+import type { DbOrTx } from '../db/client';
+import { attachments, caseMessages, type MessageAddress } from '../db/schema';
+import { env } from '../env';
+import { AppError } from '../errors';
+import { ATTACHMENTS_PATH } from '../mail/message-document';
+import { sanitizeEmailHtml } from '../mail/sanitize-html';
+
+export type ThreadAttachment = { id: string; filename: string; contentType: string; size: number; url: string };
+
+export type ThreadMessage = {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  fromAddress: string;
+  fromName: string;
+  to: MessageAddress[];
+  cc: MessageAddress[];
+  subject: string;
+  sentAt: Date | null;
+  receivedAt: Date;
+  threadReason: 'tag' | 'reference' | 'new';
+  threadNote: string | null;
+  text: string | null;
+  /** Sanitized; null when the message has no HTML part. */
+  html: string | null;
+  remoteImages: number;
+  /** Files to download; inline images are shown inside the HTML instead. */
+  attachments: ThreadAttachment[];
+};
+
+type AttachmentRow = {
+  id: string;
+  caseMessageId: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  contentId: string | null;
+  inline: boolean;
+};
+
+const attachmentColumns = {
+  id: attachments.id,
+  caseMessageId: attachments.caseMessageId,
+  filename: attachments.filename,
+  contentType: attachments.contentType,
+  size: attachments.size,
+  contentId: attachments.contentId,
+  inline: attachments.inline,
+};
+
+export function attachmentUrl(id: string): string {
+  return `${ATTACHMENTS_PATH}${id}`;
+}
+
+// Links are signed as of the start of the hour, so a refetch of the case (after every event about
+// it) yields the same HTML: the browser neither reloads the message frame nor refetches its images.
+const SIGNING_STEP_MS = 60 * 60 * 1000;
+
+function inlineImageResolver(rows: AttachmentRow[], now: number) {
+  const byContentId = new Map<string, string>();
+  const signedAt = Math.floor(now / SIGNING_STEP_MS) * SIGNING_STEP_MS;
+  for (const row of rows) {
+    if (!row.contentId) continue;
+    const token = signAttachmentToken({ secret: env().authSecret, attachmentId: row.id, now: signedAt });
+    byContentId.set(row.contentId.toLowerCase(), `${attachmentUrl(row.id)}?t=${token}`);
+  }
+  // Content-IDs are compared without regard to case: mailers are not consistent about it.
+  return (contentId: string) => byContentId.get(contentId.toLowerCase()) ?? null;
+}
+
+function sanitize(html: string | null, rows: AttachmentRow[], allowRemoteImages: boolean, now: number) {
+  if (html === null) return { html: null, remoteImages: 0 };
+  return sanitizeEmailHtml({ html, allowRemoteImages, resolveContentId: inlineImageResolver(rows, now) });
+}
+
+export type ListCaseThreadOptions = { db: DbOrTx; caseId: string; now?: number };
+
+export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseThreadOptions): Promise<ThreadMessage[]> {
+  const messages = await db
+    .select({
+      id: caseMessages.id,
+      direction: caseMessages.direction,
+      fromAddress: caseMessages.fromAddress,
+      fromName: caseMessages.fromName,
+      to: caseMessages.to,
+      cc: caseMessages.cc,
+      subject: caseMessages.subject,
+      sentAt: caseMessages.sentAt,
+      receivedAt: caseMessages.createdAt,
+      threadReason: caseMessages.threadReason,
+      threadNote: caseMessages.threadNote,
+      text: caseMessages.textBody,
+      html: caseMessages.htmlBody,
+    })
+    .from(caseMessages)
+    .where(eq(caseMessages.caseId, caseId))
+    .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id));
+  const files: AttachmentRow[] = messages.length
+    ? await db
+        .select(attachmentColumns)
+        .from(attachments)
+        .where(inArray(attachments.caseMessageId, messages.map((m) => m.id)))
+        .orderBy(asc(attachments.createdAt), asc(attachments.filename))
+    : [];
+  return messages.map((message) => {
+    const own = files.filter((f) => f.caseMessageId === message.id);
+    const { html, remoteImages } = sanitize(message.html, own, false, now);
+    return {
+      ...message,
+      html,
+      remoteImages,
+      attachments: own
+        .filter((f) => !f.inline)
+        .map((f) => ({ id: f.id, filename: f.filename, contentType: f.contentType, size: f.size, url: attachmentUrl(f.id) })),
+    };
+  });
+}
+
+export type GetMessageHtmlOptions = { db: DbOrTx; messageId: string; allowRemoteImages: boolean; now?: number };
+
+/** One message's HTML again, typically with the remote images the agent chose to load. */
+export async function getMessageHtml({ db, messageId, allowRemoteImages, now = Date.now() }: GetMessageHtmlOptions) {
+  const [message] = await db.select({ html: caseMessages.htmlBody }).from(caseMessages).where(eq(caseMessages.id, messageId));
+  if (!message) throw new AppError('NOT_FOUND', 'This message no longer exists.');
+  const files = await db.select(attachmentColumns).from(attachments).where(eq(attachments.caseMessageId, messageId));
+  const { html, remoteImages } = sanitize(message.html, files, allowRemoteImages, now);
+  return { html: html ?? '', remoteImages };
+}
