@@ -6,8 +6,9 @@ import next from 'next';
 import { CLIENT_ADDRESS_HEADER } from './server/auth/options';
 import { closeDb, sql } from './server/db/client';
 import { prepareDatabase } from './server/db/prepare';
-import { env, EnvError } from './server/env';
+import { env } from './server/env';
 import { createLogger } from './server/log';
+import { onShutdownSignals, runMain } from './server/process-lifecycle';
 import { attachRealtime } from './server/realtime/socket-server';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -40,34 +41,14 @@ async function main() {
   });
   log.info({ port: config.PORT, dev, embeddedDatabase: database.embedded }, `Leopard web listening on ${config.publicUrl}`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+  onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {
     await realtime.close().catch(() => {});
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await app.close?.().catch(() => {});
     await closeDb();
     await database.stop();
-    clearTimeout(force);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof EnvError) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    const cause = err instanceof Error && err.cause ? `\n  caused by: ${String(err.cause)}` : '';
-    process.stderr.write(`Leopard web failed to start: ${err instanceof Error ? err.stack : String(err)}${cause}\n`);
-  }
-  process.exit(1);
-});
+runMain('web', main);

@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../server/db/embedded';
 import { startDovecot } from '../test/harness/dovecot';
+import { freePort } from '../test/harness/free-port';
 import { startResendServer } from '../test/harness/resend-server';
 import { startWorker } from '../test/harness/worker-process';
 import { E2E_PORT } from './playwright.config';
@@ -20,17 +20,6 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER_START_TIMEOUT_MS = 60_000;
 /** Mailboxes the specs can connect processors to; each spec uses its own. */
 const E2E_MAILBOX_COUNT = 6;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function createDatabase(): Promise<{ url: string; cleanup: () => Promise<void> }> {
   if (process.env.DATABASE_URL) {

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { closeDb, db, sql } from '../server/db/client';
 import { prepareDatabase } from '../server/db/prepare';
-import { env, EnvError } from '../server/env';
+import { env } from '../server/env';
 import { createLogger } from '../server/log';
+import { onShutdownSignals, runMain } from '../server/process-lifecycle';
 import { startHealthServer } from './health';
 import { transportFromEnv } from './mail-transports';
 import { createWorkerMetrics } from './metrics';
@@ -55,37 +56,13 @@ async function main() {
   outbox.start();
   log.info({ workerId, port: config.WORKER_PORT }, 'Leopard worker running');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'worker draining');
-    const force = setTimeout(() => {
-      log.error('drain took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+  onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {
     await supervisor.stop();
     await outbox.stop();
     await new Promise<void>((resolve) => health.close(() => resolve()));
     await closeDb();
     await database.stop();
-    clearTimeout(force);
-    log.info('worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof EnvError) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    const cause = err instanceof Error && err.cause ? `\n  caused by: ${String(err.cause)}` : '';
-    process.stderr.write(`Leopard worker failed to start: ${err instanceof Error ? err.stack : String(err)}${cause}\n`);
-  }
-  process.exit(1);
-});
+runMain('worker', main);

@@ -1,6 +1,7 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { SelectField, TextField } from '../../components/field';
 import { fieldErrorsOf, messageOf } from '../../form-errors';
 import { useToast } from '../../toast';
 import { useTRPC } from '../../trpc';
@@ -47,16 +48,13 @@ export function UsersAdmin() {
       <section className="card">
         <h2>Add a user</h2>
         <form className="form grid-form" onSubmit={onCreate} noValidate aria-label="Add a user">
-          <Field label="Name" name="name" error={errors.name} />
-          <Field label="Email" name="email" type="email" error={errors.email} />
-          <label className="field">
-            <span>Role</span>
-            <select name="role" defaultValue="agent">
-              <option value="agent">Agent</option>
-              <option value="admin">Admin</option>
-            </select>
-          </label>
-          <Field label="Password" name="password" type="password" error={errors.password} autoComplete="new-password" />
+          <TextField label="Name" name="name" error={errors.name} />
+          <TextField label="Email" name="email" type="email" error={errors.email} />
+          <SelectField label="Role" name="role" defaultValue="agent">
+            <option value="agent">Agent</option>
+            <option value="admin">Admin</option>
+          </SelectField>
+          <TextField label="Password" name="password" type="password" error={errors.password} autoComplete="new-password" />
           <div className="form-actions">
             <button className="button primary" type="submit" disabled={create.isPending}>
               Add user
@@ -122,27 +120,5 @@ export function UsersAdmin() {
         </table>
       </section>
     </div>
-  );
-}
-
-function Field(props: { label: string; name: string; type?: string; error?: string; autoComplete?: string }) {
-  const id = `field-${props.name}`;
-  return (
-    <label className="field" htmlFor={id}>
-      <span>{props.label}</span>
-      <input
-        id={id}
-        name={props.name}
-        type={props.type ?? 'text'}
-        autoComplete={props.autoComplete}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? `${id}-error` : undefined}
-      />
-      {props.error && (
-        <small id={`${id}-error`} className="field-error">
-          {props.error}
-        </small>
-      )}
-    </label>
   );
 }

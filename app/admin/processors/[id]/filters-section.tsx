@@ -219,38 +219,17 @@ function FilterForm(props: {
         <CheckboxField label="Stop filtering" name="stopFiltering" defaultChecked={f?.stopFiltering ?? false} hint="When this filter matches, skip the ones after it." />
       </div>
       <div className="grid-form form">
-        <SelectField label="Case type" name="caseTypeId" defaultValue={f?.caseTypeId ?? ''} error={errors.caseTypeId}>
-          <option value="">Leave as is</option>
-          {props.catalog?.caseTypes.map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.name}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Case priority" name="casePriorityId" defaultValue={f?.casePriorityId ?? ''} error={errors.casePriorityId}>
-          <option value="">Leave as is</option>
-          {props.catalog?.casePriorities.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.name}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Assigned to" name="assignedToId" defaultValue={f?.assignedToId ?? ''} error={errors.assignedToId}>
-          <option value="">Nobody</option>
-          {props.users.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Managed by" name="managedById" defaultValue={f?.managedById ?? ''} error={errors.managedById}>
-          <option value="">Nobody</option>
-          {props.users.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-        </SelectField>
+        <OptionSelect label="Case type" name="caseTypeId" value={f?.caseTypeId} error={errors.caseTypeId} empty="Leave as is" options={props.catalog?.caseTypes} />
+        <OptionSelect
+          label="Case priority"
+          name="casePriorityId"
+          value={f?.casePriorityId}
+          error={errors.casePriorityId}
+          empty="Leave as is"
+          options={props.catalog?.casePriorities}
+        />
+        <OptionSelect label="Assigned to" name="assignedToId" value={f?.assignedToId} error={errors.assignedToId} empty="Nobody" options={props.users} />
+        <OptionSelect label="Managed by" name="managedById" value={f?.managedById} error={errors.managedById} empty="Nobody" options={props.users} />
       </div>
       <div className="form-actions">
         <button type="submit" className="button primary" disabled={create.isPending || update.isPending}>
@@ -261,5 +240,18 @@ function FilterForm(props: {
         </button>
       </div>
     </form>
+  );
+}
+
+function OptionSelect(props: { label: string; name: string; value?: string | null; error?: string; empty: string; options?: Option[] }) {
+  return (
+    <SelectField label={props.label} name={props.name} defaultValue={props.value ?? ''} error={props.error}>
+      <option value="">{props.empty}</option>
+      {props.options?.map((o) => (
+        <option key={o.id} value={o.id}>
+          {o.name}
+        </option>
+      ))}
+    </SelectField>
   );
 }
