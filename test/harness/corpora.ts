@@ -37,10 +37,13 @@ export function isExpectedParseResult(file: string, mails: Set<string>): boolean
   return match !== null && mails.has(`${match[1]}.msg`);
 }
 
-/** Splits an mbox at "From " lines that start a message (file start or after a blank line). */
+/**
+ * Splits an mbox at "From " lines that start a message (file start or after a blank line). Lines may end
+ * in CRLF: sisimai's mailbox/mbox-0 does, and read with LF only it passed for one 37-message mail.
+ */
 export function splitMbox(bytes: Buffer): Buffer[] {
   const text = bytes.toString('latin1');
-  const starts = [...text.matchAll(/(?:^|\n\n)From /g)].map((m) => (m.index === 0 && !m[0].startsWith('\n') ? 0 : m.index + 2));
+  const starts = [...text.matchAll(/(?:^|\r?\n\r?\n)From /g)].map((m) => m.index + m[0].length - 'From '.length);
   if (starts.length <= 1) return [bytes];
   return starts.map((start, i) => bytes.subarray(start, starts[i + 1] ?? bytes.length));
 }
