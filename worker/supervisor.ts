@@ -1,13 +1,15 @@
 // Decides which mailboxes this worker works. Every tick it renews its leases, stops sessions for
 // processors that are no longer runnable (deactivated, no filter, deleted) or whose lease it lost,
 // and leases free runnable processors. An admin change arrives as a NOTIFY and triggers a tick at
-// once; a changed connection setting restarts that processor's session.
+// once; a changed connection setting restarts that processor's session. Workers share the work:
+// each holds at most its fair share (runnable processors / live workers) and hands back the rest,
+// so a worker started later gets mailboxes without waiting for another to die.
 import { eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
 import { emailProcessors } from '../server/db/schema';
 import type { Logger } from '../server/log';
-import { acquireLeases, releaseLeases, renewLeases, unrunnableAmong } from '../server/services/leases';
+import { acquireLeases, fairShare, forgetWorker, heartbeat, releaseLeases, renewLeases, unrunnableAmong } from '../server/services/leases';
 import { PROCESSORS_CHANNEL } from '../server/services/processors';
 import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
 
@@ -67,6 +69,7 @@ export class Supervisor {
 
   private async tick(): Promise<void> {
     const { db, workerId, leaseTtlMs, log } = this.options;
+    await heartbeat({ db, workerId, ttlMs: leaseTtlMs });
     const held = this.heldProcessorIds;
     const stillHeld = await renewLeases({ db, workerId, ttlMs: leaseTtlMs, processorIds: held });
     for (const id of held) {
@@ -94,7 +97,14 @@ export class Supervisor {
     }
 
     if (this.stopped) return;
-    const room = this.options.maxSessions - this.sessions.size;
+    const limit = Math.min(this.options.maxSessions, await fairShare({ db, ttlMs: leaseTtlMs }));
+    const surplus = this.heldProcessorIds.slice(limit);
+    if (surplus.length > 0) {
+      log.info({ count: surplus.length, limit }, 'handing processors to other workers');
+      for (const id of surplus) await this.stopSession(id);
+      await releaseLeases({ db, workerId, processorIds: surplus });
+    }
+    const room = limit - this.sessions.size;
     if (room > 0) {
       for (const id of await acquireLeases({ db, workerId, ttlMs: leaseTtlMs, limit: room })) {
         await this.startSession(id);
@@ -134,5 +144,6 @@ export class Supervisor {
     const held = this.heldProcessorIds;
     await Promise.all(held.map((id) => this.stopSession(id)));
     await releaseLeases({ db: this.options.db, workerId: this.options.workerId, processorIds: held }).catch(() => {});
+    await forgetWorker({ db: this.options.db, workerId: this.options.workerId }).catch(() => {});
   }
 }

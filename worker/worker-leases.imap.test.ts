@@ -271,4 +271,33 @@ describe('two workers on the same mailboxes', () => {
     await expectExactlyOnce(setup.testDb, all);
     expect(leaving.errorOutput()).not.toMatch(/uncaught|unhandled/i);
   }, 120_000);
+  it('a worker started later gets its fair share of the mailboxes, handed over without losing or doubling mail', async () => {
+    const testDb = await createTestDatabase();
+    databases.push(testDb);
+    const admin = await seedAdmin(testDb.db);
+    const mailboxes = mailboxHarness({ dovecot, db: testDb.db, admin, secretKey });
+    const first = await startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem });
+    workers.push(first);
+    await first.ready();
+    const boxes = await Promise.all(Array.from({ length: MAILBOXES }, () => mailboxes.connect({ autoReply: false })));
+    expect((await first.health()).processors).toBe(MAILBOXES);
+    const before = await appendToAll(boxes, 3, 'one-worker');
+
+    const second = await startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem });
+    workers.push(second);
+    await second.ready();
+    const during = await appendToAll(boxes, 3, 'rebalancing');
+    await eventually(
+      'the mailboxes to be split evenly',
+      async () => [(await first.health()).processors, (await second.health()).processors],
+      ([a, b]) => a === MAILBOXES / 2 && b === MAILBOXES / 2,
+      10 * TICK_MS + LEASE_TTL_MS,
+    );
+    const setup: Setup = { testDb, mailboxes, workers: [first, second] };
+    await expectOneWorkerPerMailbox(setup, boxes.map((b) => b.processorId));
+    const after = await appendToAll(boxes, 2, 'two-workers');
+    const all = [...before, ...during, ...after];
+    await waitForAllInbound(setup, all);
+    await expectExactlyOnce(testDb, all);
+  }, 120_000);
 });

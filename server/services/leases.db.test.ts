@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/harness/test-database';
-import { emailProcessors, processorFilters } from '../db/schema';
-import { acquireLeases, releaseLeases, renewLeases, unrunnableAmong } from './leases';
+import { emailProcessors, processorFilters, workers } from '../db/schema';
+import { acquireLeases, fairShare, forgetWorker, heartbeat, releaseLeases, renewLeases, unrunnableAmong } from './leases';
 
 let testDb: TestDatabase;
 
@@ -77,5 +77,28 @@ describe('processor leases', () => {
     await acquireLeases({ db: testDb.db, workerId: 'w1', ttlMs: 60_000, limit: 10 });
     await releaseLeases({ db: testDb.db, workerId: 'w1', processorIds: [id] });
     expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 60_000, limit: 10 })).toEqual([id]);
+  });
+});
+
+describe('sharing processors among workers', () => {
+  it('divides the runnable processors among the workers alive, rounding up', async () => {
+    await testDb.db.delete(workers);
+    for (let i = 0; i < 5; i++) await addProcessor(200 + i);
+    await addProcessor(299, { active: false });
+    await heartbeat({ db: testDb.db, workerId: 'w1', ttlMs: 10_000 });
+    expect(await fairShare({ db: testDb.db, ttlMs: 10_000 })).toBe(5);
+    await heartbeat({ db: testDb.db, workerId: 'w2', ttlMs: 10_000 });
+    expect(await fairShare({ db: testDb.db, ttlMs: 10_000 })).toBe(3);
+  });
+
+  it('stops counting a worker whose heartbeat lapsed or that said goodbye', async () => {
+    await testDb.db.delete(workers);
+    for (let i = 0; i < 4; i++) await addProcessor(300 + i);
+    await heartbeat({ db: testDb.db, workerId: 'w1', ttlMs: 10_000 });
+    await heartbeat({ db: testDb.db, workerId: 'stalled', ttlMs: 10_000 });
+    await heartbeat({ db: testDb.db, workerId: 'leaving', ttlMs: 10_000 });
+    await testDb.db.update(workers).set({ heartbeatAt: sql`now() - interval '11 seconds'` }).where(eq(workers.id, 'stalled'));
+    await forgetWorker({ db: testDb.db, workerId: 'leaving' });
+    expect(await fairShare({ db: testDb.db, ttlMs: 10_000 })).toBe(4);
   });
 });

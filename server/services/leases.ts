@@ -58,3 +58,28 @@ export async function releaseLeases({ db, workerId, processorIds }: { db: Databa
     update email_processors set lease_owner = null, lease_expires_at = null
      where id in ${processorIds} and lease_owner = ${workerId}`);
 }
+
+/** Marks this worker alive; workers silent for long are forgotten. */
+export async function heartbeat({ db, workerId, ttlMs }: LeaseOptions): Promise<void> {
+  await db.execute(sql`
+    insert into workers (id, heartbeat_at) values (${workerId}, now())
+    on conflict (id) do update set heartbeat_at = now()`);
+  await db.execute(sql`delete from workers where heartbeat_at < now() - make_interval(secs => ${(ttlMs * 10) / 1000})`);
+}
+
+export async function forgetWorker({ db, workerId }: { db: Database; workerId: string }): Promise<void> {
+  await db.execute(sql`delete from workers where id = ${workerId}`);
+}
+
+/**
+ * How many processors this worker should hold: the runnable ones divided among the workers that
+ * sent a heartbeat within the lease time (rounded up, so together they always cover all of them).
+ */
+export async function fairShare({ db, ttlMs }: { db: Database; ttlMs: number }): Promise<number> {
+  const [row] = await db.execute<{ runnable: number; live: number }>(sql`
+    select
+      (select count(*)::int from email_processors p
+        where p.active and exists (select 1 from processor_filters f where f.processor_id = p.id)) as runnable,
+      (select count(*)::int from workers where heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000})) as live`);
+  return Math.ceil(row.runnable / Math.max(1, row.live));
+}

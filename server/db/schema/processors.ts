@@ -117,3 +117,11 @@ export const processorFiltersRelations = relations(processorFilters, ({ one }) =
   assignedTo: one(users, { fields: [processorFilters.assignedToId], references: [users.id], relationName: 'filterAssignee' }),
   managedBy: one(users, { fields: [processorFilters.managedById], references: [users.id], relationName: 'filterManager' }),
 }));
+
+// Workers announce themselves here on every supervisor tick, so each can tell how many share the
+// mailboxes and take only its fair part: a worker started later gets work without anyone dying.
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+});
