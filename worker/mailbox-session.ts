@@ -157,7 +157,7 @@ export class MailboxSession {
       if (!client.usable) throw new Error('The mail server closed the connection.');
       const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.uidValidity;
       if (current !== cursor.uidValidity) {
-        // The server renumbered the mailbox: start over; stored Message-IDs prevent duplicates.
+        // The server renumbered the mailbox: start over; the same mail (Message-ID and bytes) is not stored twice.
         cursor = await beginSync({ db: this.deps.db, processorId: this.processorId, uidValidity: current, uidNext: client.mailbox ? client.mailbox.uidNext : 1 });
       }
       cursor = await this.syncOnce(client, cursor, sessionSettings.markSeen, sessionSettings.importDone);

@@ -21,6 +21,7 @@ import { type ParsedInbound, toFilterableMessage } from '../mail/parse-message';
 import { queueAutoReply } from './auto-reply-outbox';
 import { caseEventSummary, publishCaseEvent } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
+import { reusedMessageIdNote } from './same-mail';
 
 /** Where in the intake a failure happened; quarantine rows record it for the admin. */
 export type IngestStage = 'parse' | 'store' | 'thread' | 'filters' | 'contact' | 'case' | 'attachments' | 'auto-reply' | 'notify';
@@ -86,22 +87,15 @@ export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContext
   };
 }
 
-/** The inbound message this processor already stored under that Message-ID, if any. */
-export async function findInboundByMessageId(tx: Transaction, processorId: string, messageId: string): Promise<string | null> {
-  const [row] = await tx
-    .select({ id: caseMessages.id })
-    .from(caseMessages)
-    .where(
-      sql`${caseMessages.processorId} = ${processorId} and ${caseMessages.messageId} = ${messageId} and ${caseMessages.direction} = 'inbound'`,
-    )
-    .limit(1);
-  return row?.id ?? null;
-}
-
 export async function intakeMessage(tx: Transaction, ctx: IntakeContext, input: IntakeInput): Promise<IntakeResult> {
   input.progress.stage = 'thread';
-  const decision = await decideThread(tx, input.parsed);
-  return decision.kind === 'new' ? openCase(tx, ctx, input, decision.note ?? null) : appendToCase(tx, ctx, input, decision);
+  const [decision, reuseNote] = await Promise.all([
+    decideThread(tx, input.parsed),
+    reusedMessageIdNote(tx, ctx.processor.id, input.parsed.messageId),
+  ]);
+  const notes = [decision.note, reuseNote].filter((n): n is string => typeof n === 'string');
+  const note = notes.length === 0 ? null : notes.join(' ');
+  return decision.kind === 'new' ? openCase(tx, ctx, input, note) : appendToCase(tx, ctx, input, decision, note);
 }
 
 async function decideThread(tx: Transaction, parsed: ParsedInbound): Promise<ThreadDecision> {
@@ -117,8 +111,10 @@ async function decideThread(tx: Transaction, parsed: ParsedInbound): Promise<Thr
           .from(caseMessages)
           .innerJoin(cases, eq(cases.id, caseMessages.caseId))
           .where(inArray(caseMessages.messageId, keys.messageIds))
-          // resolveThread takes the first hit per id: the oldest case, when one mail reached two mailboxes.
-          .orderBy(asc(cases.createdAt), asc(cases.number)),
+          // resolveThread takes the first hit per id, so this order decides when one id names messages in
+          // several cases (one mail reached two mailboxes, or a sender reused a Message-ID): the oldest case,
+          // case numbers breaking ties, so the same reply always goes to the same case.
+          .orderBy(asc(cases.createdAt), asc(cases.number), asc(caseMessages.createdAt), asc(caseMessages.id)),
   ]);
   return resolveThread({
     tagCaseIds: keys.caseNumbers.map((n) => ({ caseNumber: n, caseId: tagged.find((c) => c.number === n)?.id ?? null })),
@@ -183,6 +179,7 @@ async function appendToCase(
   ctx: IntakeContext,
   input: IntakeInput,
   decision: Extract<ThreadDecision, { kind: 'tag' | 'reference' }>,
+  threadNote: string | null,
 ): Promise<IntakeResult> {
   input.progress.stage = 'case';
   // New mail makes the case unread again, closed cases included (seed: "the case becomes New").
@@ -191,7 +188,7 @@ async function appendToCase(
     .set({ status: 'new', lastActivityAt: input.now })
     .where(eq(cases.id, decision.caseId))
     .returning();
-  const caseMessageId = await storeInbound(tx, ctx, input, { caseId: updated.id, reason: decision.kind, note: decision.note ?? null });
+  const caseMessageId = await storeInbound(tx, ctx, input, { caseId: updated.id, reason: decision.kind, note: threadNote });
 
   input.progress.stage = 'notify';
   await publishCaseEvent(tx, { type: 'case.updated', case: caseEventSummary(updated), messageId: caseMessageId, actorId: null });

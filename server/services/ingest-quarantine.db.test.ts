@@ -202,13 +202,13 @@ describe('a message that fails while being stored', () => {
     expect(row).toMatchObject({ attempts: 2, resolvedAt: null });
   });
 
-  it('resolves a retry as a duplicate when the same Message-ID was stored since', async () => {
+  it('resolves a retry as a duplicate when the same mail was stored since under another UID', async () => {
     const { processorId } = await createMailbox(testDb.db);
     const raw = rawMail({ messageId: '<came-twice@customer.example>' });
     const { quarantineId } = quarantined(await withCaseNumbersExhausted(() => ingest(processorId, 41, raw)));
     const later = await ingest(processorId, 42, raw);
     expect(later.kind).toBe('created');
-    expect(await retryQuarantined({ db: testDb.db, quarantineId, actor: admin() })).toEqual({ kind: 'duplicate', why: 'message-id' });
+    expect(await retryQuarantined({ db: testDb.db, quarantineId, actor: admin() })).toEqual({ kind: 'duplicate', why: 'same-mail' });
     const [row] = await quarantineRowsOf(processorId);
     expect(row.resolvedCaseMessageId).toBe(later.kind === 'created' ? later.caseMessageId : null);
   });

@@ -238,14 +238,14 @@ describe('exactly once per mailbox', () => {
     expect(value).toBe(1);
   });
 
-  it('reports the same Message-ID under a new UIDVALIDITY as a duplicate and moves the cursor on', async () => {
+  it('reports the same mail under a new UIDVALIDITY as a duplicate and moves the cursor on', async () => {
     const { processorId } = await createMailbox(testDb.db);
     const raw = rawMail();
     created(await ingest(processorId, raw, { uid: 10, uidValidity: 1 }));
     // What the worker's beginSync does when UIDVALIDITY changed.
     await testDb.db.update(emailProcessors).set({ uidValidity: 2, lastUid: 0 }).where(eq(emailProcessors.id, processorId));
 
-    expect(await ingest(processorId, raw, { uid: 3, uidValidity: 2 })).toEqual({ kind: 'duplicate', why: 'message-id' });
+    expect(await ingest(processorId, raw, { uid: 3, uidValidity: 2 })).toEqual({ kind: 'duplicate', why: 'same-mail' });
     const [processor] = await testDb.db.select().from(emailProcessors).where(eq(emailProcessors.id, processorId));
     expect(processor).toMatchObject({ uidValidity: 2, lastUid: 3 });
     const stored = await testDb.db.select({ id: rawMessages.id }).from(rawMessages).where(eq(rawMessages.processorId, processorId));

@@ -1,13 +1,14 @@
 // The ingest pipeline: raw messages fetched from one mailbox → case changes, exactly once.
 // The worker's mailbox session calls ingestBatch (or ingestMessage) with what it fetched; everything for
 // one batch (up to MAX_MESSAGES_PER_TRANSACTION messages) happens in one transaction:
-//   lock the processor row → per message, in a savepoint: skip a UID already stored, skip a Message-ID
-//   already stored (a resync after UIDVALIDITY changed), store the raw bytes, intake (server/services/
-//   case-intake.ts) → a failed message is rolled back to its savepoint and quarantined with its raw bytes
-//   (server/services/quarantine.ts) → advance the UID cursor → commit, which delivers the NOTIFYs.
+//   lock the processor row → per message, in a savepoint: skip a UID already stored, skip the same mail
+//   already stored under another UID (a resync after UIDVALIDITY changed, a copy back into the mailbox;
+//   server/services/same-mail.ts says what counts as the same mail), store the raw bytes, intake
+//   (server/services/case-intake.ts) → a failed message is rolled back to its savepoint and quarantined with
+//   its raw bytes (server/services/quarantine.ts) → advance the UID cursor → commit, which delivers the NOTIFYs.
 //
 // Decisions:
-// - Parsing happens before the transaction: it is CPU work that needs no lock, and a parse failure goes
+// - Parsing and hashing happen before the transaction: CPU work that needs no lock; a parse failure goes
 //   straight to quarantine.
 // - A quarantined message and its cursor move commit together with the rest of the batch, so there is no
 //   moment where a message is neither ingested, quarantined nor still ahead of the cursor.
@@ -15,24 +16,26 @@
 //   are thrown, not quarantined: the cursor has not moved, so the worker fetches the messages again later.
 //   A deadlock between two batches (they may lock contacts and cases in different orders) is answered by
 //   ingesting that batch's messages one transaction each, which cannot deadlock that way.
-// - A Message-ID duplicate keeps no raw copy: the bytes are already stored under the first UID, and a
-//   resync of a large mailbox would otherwise double its storage.
-// - importDone counts every message of the import that this call handled, duplicates by Message-ID and
+// - The same mail again keeps no raw copy: its bytes are already stored under the first UID, and a resync of
+//   a large mailbox would otherwise double its storage.
+// - importDone counts every message of the import that this call handled, the same mail again and
 //   quarantined ones included (they are progress through the mailbox), but not a UID seen before.
 import type { Database, Transaction } from '../db/client';
 import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
 import { env } from '../env';
 import { type ParseOutcome, tryParseInbound } from '../mail/parse-message';
-import { findInboundByMessageId, type IngestStage, type IntakeContext, intakeMessage, type IntakeResult, loadIntakeContext } from './case-intake';
+import { type IngestStage, type IntakeContext, intakeMessage, type IntakeResult, loadIntakeContext } from './case-intake';
 import { advanceCursor, lockProcessorForIngest } from './ingest-mailbox';
 import { findRawMessageId, quarantineMessage } from './quarantine';
+import { findSameMailMessage, rawSha256 } from './same-mail';
 
 export type { IngestStage };
 
 export type IngestResult =
   | IntakeResult
-  | { kind: 'duplicate'; why: 'uid' | 'message-id' }
+  /** 'uid': this UID was taken before; 'same-mail': a case message of this mailbox has the same Message-ID and bytes. */
+  | { kind: 'duplicate'; why: 'uid' | 'same-mail' }
   | { kind: 'quarantined'; quarantineId: string; stage: IngestStage; error: string };
 
 export type IngestMessageOptions = {
@@ -73,7 +76,7 @@ export async function ingestBatch(opts: IngestBatchOptions): Promise<IngestResul
   for (let start = 0; start < opts.messages.length; start += MAX_MESSAGES_PER_TRANSACTION) {
     const chunk = opts.messages.slice(start, start + MAX_MESSAGES_PER_TRANSACTION);
     const prepared: PreparedMessage[] = [];
-    for (const message of chunk) prepared.push({ ...message, parsed: await tryParseInbound(message.raw) });
+    for (const message of chunk) prepared.push({ ...message, sha256: rawSha256(message.raw), parsed: await tryParseInbound(message.raw) });
     results.push(...(await ingestPrepared(opts, prepared)));
   }
   return results;
@@ -91,7 +94,7 @@ async function ingestPrepared(opts: IngestBatchOptions, prepared: PreparedMessag
   }
 }
 
-type PreparedMessage = { uid: number; raw: Buffer; isImport: boolean; parsed: ParseOutcome };
+type PreparedMessage = { uid: number; raw: Buffer; sha256: string; isImport: boolean; parsed: ParseOutcome };
 
 async function withRetries<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -141,8 +144,8 @@ async function ingestOne(
   if (!message.parsed.ok) return quarantineMessage(tx, { ...mailbox, stage: 'parse', error: message.parsed.error });
 
   const parsed = message.parsed.value;
-  if (parsed.messageId !== null && (await findInboundByMessageId(tx, processorId, parsed.messageId)) !== null) {
-    return { kind: 'duplicate', why: 'message-id' };
+  if ((await findSameMailMessage(tx, { processorId, messageId: parsed.messageId, sha256: message.sha256 })) !== null) {
+    return { kind: 'duplicate', why: 'same-mail' };
   }
 
   const progress: { stage: IngestStage } = { stage: 'store' };

@@ -17,7 +17,8 @@ export type SyncStart = {
 /**
  * Called after SELECT INBOX. The first time (or when UIDVALIDITY changed, which makes every
  * stored UID meaningless) the cursor restarts at 0 and everything up to UIDNEXT-1 is an import:
- * old mail gets no auto-replies, and a resync skips what is already stored by Message-ID.
+ * old mail gets no auto-replies, and a resync skips mail already stored (same Message-ID, same bytes:
+ * server/services/same-mail.ts).
  */
 export async function beginSync({
   db,

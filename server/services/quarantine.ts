@@ -8,8 +8,9 @@
 //   quarantined once, and never both quarantined and made a case.
 // - A retry sends no auto-reply: the sender wrote a while ago and may have written again since; a missed
 //   auto-reply costs little, a confusing late one costs trust.
-// - A retry that finds the same Message-ID already stored (the mail came in again under another UID)
-//   resolves the quarantine as that message instead of making a second copy.
+// - A retry that finds the same mail already stored as a case message (it came in again under another UID;
+//   same Message-ID and same bytes, server/services/same-mail.ts) resolves the quarantine as that message
+//   instead of making a second copy. A different mail that only shares the Message-ID is taken in as usual.
 // - The admin list shows Subject and From read from the first bytes of the raw message only, so a list
 //   page never loads whole mails.
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
@@ -21,9 +22,10 @@ import { env } from '../env';
 import { readHeaderPreview } from '../mail/header-preview';
 import { tryParseInbound } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
-import { findInboundByMessageId, type IngestStage, intakeMessage, loadIntakeContext } from './case-intake';
+import { type IngestStage, intakeMessage, loadIntakeContext } from './case-intake';
 import type { IngestResult } from './ingest';
 import { lockProcessorForIngest } from './ingest-mailbox';
+import { findSameMailMessage } from './same-mail';
 
 type MailboxMessage = { processorId: string; uidValidity: number; uid: number; raw: Buffer; now: Date };
 
@@ -66,7 +68,7 @@ export type RetryQuarantinedOptions = { db: Database; quarantineId: string; acto
 
 export async function retryQuarantined({ db, quarantineId, actor, now = new Date() }: RetryQuarantinedOptions): Promise<IngestResult> {
   const [stored] = await db
-    .select({ content: rawMessages.content, resolvedAt: quarantine.resolvedAt })
+    .select({ content: rawMessages.content, sha256: rawMessages.sha256, resolvedAt: quarantine.resolvedAt })
     .from(quarantine)
     .innerJoin(rawMessages, eq(rawMessages.id, quarantine.rawMessageId))
     .where(eq(quarantine.id, quarantineId));
@@ -103,10 +105,10 @@ export async function retryQuarantined({ db, quarantineId, actor, now = new Date
     if (!parsed.ok) {
       result = await fail('parse', parsed.error);
     } else {
-      const existing = parsed.value.messageId === null ? null : await findInboundByMessageId(tx, processor.id, parsed.value.messageId);
+      const existing = await findSameMailMessage(tx, { processorId: processor.id, messageId: parsed.value.messageId, sha256: stored.sha256 });
       if (existing !== null) {
         await resolve(existing);
-        result = { kind: 'duplicate', why: 'message-id' };
+        result = { kind: 'duplicate', why: 'same-mail' };
       } else {
         const progress: { stage: IngestStage } = { stage: 'thread' };
         try {

@@ -1,4 +1,4 @@
-import { relations, sql } from 'drizzle-orm';
+import { relations, type SQL, sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
@@ -108,8 +108,9 @@ export const caseMessages = pgTable(
   (t) => [
     index('case_messages_case_idx').on(t.caseId, t.createdAt),
     index('case_messages_message_id_idx').on(t.messageId),
-    // Same Message-ID twice in one mailbox is the same mail (a resync after UIDVALIDITY changed).
-    uniqueIndex('case_messages_processor_message_id_key')
+    // Not unique: some senders reuse one Message-ID for different mails, and each is kept
+    // (server/services/same-mail.ts decides what counts as the same mail again).
+    index('case_messages_processor_message_id_idx')
       .on(t.processorId, t.messageId)
       .where(sql`${t.direction} = 'inbound' and ${t.messageId} is not null`),
   ],
@@ -145,6 +146,12 @@ export const rawMessages = pgTable(
     uid: bigint('uid', { mode: 'number' }),
     size: bigint('size', { mode: 'number' }).notNull(),
     content: bytea('content').notNull(),
+    // Hex SHA-256 of content, computed by Postgres so that it can never disagree with the bytes (old rows
+    // got theirs when the column was added). Compared, never searched: server/services/same-mail.ts finds
+    // candidates by Message-ID first.
+    sha256: text('sha256')
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`encode(sha256(${rawMessages.content}), 'hex')`),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('raw_messages_mailbox_uid_key').on(t.processorId, t.uidValidity, t.uid)],

@@ -1,0 +1,3 @@
+DROP INDEX "case_messages_processor_message_id_key";--> statement-breakpoint
+ALTER TABLE "raw_messages" ADD COLUMN "sha256" text GENERATED ALWAYS AS (encode(sha256("raw_messages"."content"), 'hex')) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "case_messages_processor_message_id_idx" ON "case_messages" USING btree ("processor_id","message_id") WHERE "case_messages"."direction" = 'inbound' and "case_messages"."message_id" is not null;
