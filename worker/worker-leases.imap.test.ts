@@ -257,7 +257,7 @@ describe('two workers on the same mailboxes', () => {
     const ids = boxes.map((b) => b.processorId);
     const split = await expectOneWorkerPerMailbox(setup, ids);
     const [a, b] = setup.workers;
-    const [leaving, staying, leavingId, stayingId] =
+    const [leaving, , leavingId, stayingId] =
       split.a.processors >= split.b.processors ? [a, b, split.a.workerId, split.b.workerId] : [b, a, split.b.workerId, split.a.workerId];
     const handedOver = (await ownersOf(setup, ids)).filter((p) => p.leaseOwner === leavingId).map((p) => p.id);
     expect(handedOver.length).toBeGreaterThan(0);

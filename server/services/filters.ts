@@ -1,6 +1,6 @@
 // Processor filters: CRUD, ordering, and "try a sample message" for the admin page.
 // The matching itself is server/domain/match-filters.ts; this module only stores and loads.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../db/client';
 import { casePriorities, caseTypes, emailProcessors, processorFilters, users } from '../db/schema';
 import type { FilterSettingsInput, UpdateFilterInput } from '../domain/filter-settings';
@@ -154,9 +154,4 @@ export async function tryFilters({ db, processorId, raw }: { db: Database; proce
   const [rules, defaults] = await Promise.all([loadFilterRules({ db, processorId }), systemCaseDefaults({ db })]);
   const outcome = matchFilters(toFilterableMessage(parsed), rules, defaults);
   return { ...outcome, subject: parsed.subject, from: parsed.from?.address ?? '' };
-}
-
-export async function filterCount({ db, processorId }: { db: DbOrTx; processorId: string }): Promise<number> {
-  const [{ n }] = await db.select({ n: sql<number>`count(*)::int` }).from(processorFilters).where(eq(processorFilters.processorId, processorId));
-  return n;
 }

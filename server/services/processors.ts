@@ -1,7 +1,7 @@
 // Email processors: one per mailbox. Passwords are sealed with SECRET_KEY on the way in and
 // never leave this module except to open an IMAP connection. Every change is audited and
 // announced on PROCESSORS_CHANNEL, so workers pick it up within a second.
-import { asc, count, eq, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { open, seal } from '../crypto/secret-box';
 import type { Database, DbOrTx } from '../db/client';
 import { emailProcessors } from '../db/schema';
@@ -202,9 +202,4 @@ export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string
     password: open(row.passwordCiphertext, key),
     allowUntrustedCert: row.allowUntrustedCert,
   };
-}
-
-export async function countProcessors({ db }: { db: Database }): Promise<number> {
-  const [{ value }] = await db.select({ value: count() }).from(emailProcessors);
-  return value;
 }

@@ -1,6 +1,6 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { SelectField, TextField } from '../../components/field';
 import { fieldErrorsOf, messageOf } from '../../form-errors';
 import { useToast } from '../../toast';
