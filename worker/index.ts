@@ -3,7 +3,7 @@
 // The first SIGTERM/SIGINT drains (sessions close, leases are handed back); a second exits at once.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { closeDb, db, sql } from '../server/db/client';
+import { closeDb, createPool, db, sql } from '../server/db/client';
 import { prepareDatabase } from '../server/db/prepare';
 import { env } from '../server/env';
 import { createLogger } from '../server/log';
@@ -29,8 +29,12 @@ async function main() {
   if (!transport) log.warn('No RESEND_API_KEY or SMTP_URL: auto-replies will wait in the outbox, marked with this error.');
   const outbox = new OutboxSender(db(), transport, log.child({ part: 'outbox' }), metrics);
 
+  // Leases are renewed on a connection of their own. In the shared pool a renewal queued behind the
+  // database work of hundreds of starting sessions (1.5 s for 200 of them, more for 1,000) and could miss
+  // LEASE_TTL_MS, after which the worker stopped and restarted every session (bench/scenarios/many-mailboxes.ts).
+  const leasePool = createPool(database.url, { max: 1, applicationName: 'leopard-worker-leases' });
   const supervisor = new Supervisor({
-    db: db(),
+    db: leasePool.db,
     sql: sql(),
     workerId,
     leaseTtlMs: config.LEASE_TTL_MS,
@@ -58,6 +62,7 @@ async function main() {
 
   onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {
     await supervisor.stop();
+    await leasePool.sql.end({ timeout: 5 });
     await outbox.stop();
     await new Promise<void>((resolve) => health.close(() => resolve()));
     await closeDb();

@@ -4,7 +4,7 @@
 // once; a changed connection setting restarts that processor's session. Workers share the work:
 // each holds at most its fair share (runnable processors / live workers) and hands back the rest,
 // so a worker started later gets mailboxes without waiting for another to die.
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
 import { emailProcessors } from '../server/db/schema';
@@ -92,7 +92,7 @@ export class Supervisor {
       if (session && (await this.settingsVersion(id)) !== session.settingsVersion) {
         log.info({ processorId: id }, 'settings changed; reconnecting');
         await this.stopSession(id);
-        await this.startSession(id);
+        await this.startSessions([id]);
       }
     }
 
@@ -105,11 +105,7 @@ export class Supervisor {
       await releaseLeases({ db, workerId, processorIds: surplus });
     }
     const room = limit - this.sessions.size;
-    if (room > 0) {
-      for (const id of await acquireLeases({ db, workerId, ttlMs: leaseTtlMs, limit: room })) {
-        await this.startSession(id);
-      }
-    }
+    if (room > 0) await this.startSessions(await acquireLeases({ db, workerId, ttlMs: leaseTtlMs, limit: room }));
   }
 
   private async settingsVersion(processorId: string): Promise<number | null> {
@@ -120,12 +116,24 @@ export class Supervisor {
     return row ? row.updatedAt.getTime() : null;
   }
 
-  private async startSession(processorId: string): Promise<void> {
-    const version = await this.settingsVersion(processorId);
-    if (version === null || this.stopped) return;
-    const session = new MailboxSession(processorId, version, this.options.sessionDeps);
-    this.sessions.set(processorId, session);
-    session.start();
+  /**
+   * One query for the settings versions of every processor just leased, then the sessions, without awaiting
+   * them. Awaiting a query per processor, queued behind the database work of the sessions already started,
+   * made the tick that takes on 1,000 mailboxes outlast LEASE_TTL_MS: every lease lapsed before the next
+   * renewal, and the worker stopped and started every session again (bench/scenarios/many-mailboxes.ts).
+   */
+  private async startSessions(processorIds: string[]): Promise<void> {
+    if (processorIds.length === 0 || this.stopped) return;
+    const rows = await this.options.db
+      .select({ id: emailProcessors.id, updatedAt: emailProcessors.updatedAt })
+      .from(emailProcessors)
+      .where(inArray(emailProcessors.id, processorIds));
+    for (const row of rows) {
+      if (this.stopped) return;
+      const session = new MailboxSession(row.id, row.updatedAt.getTime(), this.options.sessionDeps);
+      this.sessions.set(row.id, session);
+      session.start();
+    }
   }
 
   private async stopSession(processorId: string): Promise<void> {

@@ -12,6 +12,7 @@
 //   batch (one transaction) keep their order inside a case.
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
+import { withLargeBytea } from '../db/large-bytea';
 import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, processorFilters } from '../db/schema';
 import { matchContact } from '../domain/match-contact';
 import { type CaseSettings, matchFilters, type ProcessorFilterRule } from '../domain/match-filters';
@@ -264,17 +265,22 @@ async function storeInbound(
 
   if (parsed.attachments.length > 0) {
     input.progress.stage = 'attachments';
-    await tx.insert(attachments).values(
-      parsed.attachments.map((a) => ({
-        caseMessageId: message.id,
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-        contentId: a.contentId,
-        inline: a.inline,
-        checksum: a.checksum,
-        content: a.content,
-      })),
+    await withLargeBytea(
+      tx,
+      parsed.attachments.map((a) => a.content),
+      (contents) =>
+        tx.insert(attachments).values(
+          parsed.attachments.map((a, i) => ({
+            caseMessageId: message.id,
+            filename: a.filename,
+            contentType: a.contentType,
+            size: a.size,
+            contentId: a.contentId,
+            inline: a.inline,
+            checksum: a.checksum,
+            content: contents[i]!,
+          })),
+        ),
     );
   }
   return message.id;

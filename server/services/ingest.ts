@@ -23,6 +23,7 @@
 import type { Database, Transaction } from '../db/client';
 import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
+import { withLargeBytea } from '../db/large-bytea';
 import { env } from '../env';
 import { type ParseOutcome, tryParseInbound } from '../mail/parse-message';
 import { type IngestStage, type IntakeContext, intakeMessage, type IntakeResult, loadIntakeContext } from './case-intake';
@@ -153,10 +154,12 @@ async function ingestOne(
   try {
     // drizzle turns a nested transaction into a savepoint: a failure undoes this message only.
     return await tx.transaction(async (sp) => {
-      const [raw] = await sp
-        .insert(rawMessages)
-        .values({ processorId, uidValidity, uid: message.uid, size: message.raw.length, content: message.raw })
-        .returning({ id: rawMessages.id });
+      const [raw] = await withLargeBytea(sp, [message.raw], ([content]) =>
+        sp
+          .insert(rawMessages)
+          .values({ processorId, uidValidity, uid: message.uid, size: message.raw.length, content: content! })
+          .returning({ id: rawMessages.id }),
+      );
       return intakeMessage(sp, ctx, {
         parsed,
         rawMessageId: raw.id,
