@@ -8,6 +8,7 @@ import { MailStream } from '../lib/mail-stream';
 import { cpuSeconds, readMemory } from '../lib/proc';
 import { StoreWatcher } from '../lib/store-watcher';
 import { fmt, percentile, slope } from '../lib/stats';
+import { heapUsedMb } from '../lib/worker-metrics';
 
 const MAILBOXES = 50;
 const SAMPLE_MS = 5_000;
@@ -16,16 +17,6 @@ const CATCH_UP_TIMEOUT_MS = 5 * 60_000;
 const GROWTH_LIMIT_MB_PER_10_MIN = 10;
 /** The slope needs a few minutes of second half to mean anything. */
 const MIN_MINUTES_FOR_TREND = 4;
-
-async function heapUsedMb(port: number): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const match = /^leopard_worker_nodejs_heap_size_used_bytes (\S+)/m.exec(text);
-    return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 export const soak: Scenario = {
   key: 'soak',

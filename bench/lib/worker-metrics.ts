@@ -55,3 +55,14 @@ export function summarizeWorkerLog(output: string, limit = 6): string {
     .map(([k, n]) => `${n}× "${k}"`)
     .join(', ');
 }
+
+/** V8 heap in use (leopard_worker_nodejs_heap_size_used_bytes), in MB; NaN when /metrics does not answer. */
+export async function heapUsedMb(port: number): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const match = /^leopard_worker_nodejs_heap_size_used_bytes (\S+)/m.exec(text);
+    return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -10,10 +10,11 @@ import { cpuSeconds, readMemory } from '../lib/proc';
 import { PushProbe, type PushSample } from '../lib/push-probe';
 import { ratio } from '../lib/report';
 import { fmt, summarize } from '../lib/stats';
-import { sessionErrors, summarizeWorkerLog } from '../lib/worker-metrics';
+import { heapUsedMb, sessionErrors, summarizeWorkerLog } from '../lib/worker-metrics';
 import { latencyRows } from './push-latency';
 
 const SETTLE_MS = 15_000;
+const QUIET_AFTER_WAVE_MS = 60_000;
 
 export const manyMailboxes: Scenario = {
   key: 'mailboxes',
@@ -36,6 +37,7 @@ export const manyMailboxes: Scenario = {
       ctx.log(`all ${count} idle after ${fmt(settleMs / 1000, 1)} s; settling ${SETTLE_MS / 1000} s`);
       await sleep(SETTLE_MS);
       const settled = readMemory(pid);
+      const settledHeap = await heapUsedMb(worker.port);
       const health = await worker.health();
       const errorsWhileConnecting = await sessionErrors(worker.port);
 
@@ -68,6 +70,11 @@ export const manyMailboxes: Scenario = {
       const waveSeconds = (performance.now() - waveStarted) / 1000;
       const workerCpu = cpuSeconds(pid) - cpuBefore;
       const afterWave = readMemory(pid);
+      const afterWaveHeap = await heapUsedMb(worker.port);
+      // Is what the wave added kept (a leak) or only not yet returned? Read again after a quiet minute.
+      await sleep(QUIET_AFTER_WAVE_MS);
+      const later = readMemory(pid);
+      const laterHeap = await heapUsedMb(worker.port);
       const [{ n: cases }] = await dep.db.execute<{ n: number }>(sql`select count(*)::int as n from cases where processor_id in ${ids}`);
       const added = summarize(samples.map((s) => s.addedMs));
       const errorsAfterWave = await sessionErrors(worker.port);
@@ -99,7 +106,7 @@ export const manyMailboxes: Scenario = {
         rows,
         notes: [
           `${count} Dovecot users, each with an active processor (auto-reply on) and a default filter, on one worker process with the product's defaults (LEASE_TTL_MS 15 s, POLL_INTERVAL_MS 60 s).`,
-          `Worker: all idle ${fmt(settleMs / 1000, 1)} s after start (Dovecot accepts ~30–50 logins/s here); ${health.processors} sessions held; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB), ${fmt(afterWave.rssMb)} MB after the wave.`,
+          `Worker: all idle ${fmt(settleMs / 1000, 1)} s after start (Dovecot accepts ~30–50 logins/s here); ${health.processors} sessions held; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB, V8 heap in use ${fmt(settledHeap)} MB); ${fmt(afterWave.rssMb)} MB right after the wave (heap ${fmt(afterWaveHeap)} MB), ${fmt(later.rssMb)} MB after ${QUIET_AFTER_WAVE_MS / 1000} s more without mail (heap ${fmt(laterHeap)} MB).`,
           `Baseline process: ${baseline.clients} bare imapflow clients in IDLE, RSS ${fmt(baseline.rssMb)} MB (${fmt(baseline.emptyRssMb)} MB before the first client: ≈ ${fmt((baseline.rssMb - baseline.emptyRssMb) / Math.max(1, baseline.clients), 3)} MB per client).`,
           `Mailbox session failures (worker /metrics) while connecting: ${describeErrors(errorsWhileConnecting)}; by the end of the wave: ${describeErrors(errorsAfterWave)}. Worker warnings: ${summarizeWorkerLog(worker.output())}.`,
           `Wave: ${count} messages, one per mailbox in random order, every ${fmt(spacingMs)} ms, over ${fmt(waveSeconds, 1)} s; ${samples.length} seen, ${probe.missed.length} missed; ${cases} cases. Added latency p50 ${fmt(added.p50)} ms, p95 ${fmt(added.p95)} ms, p99 ${fmt(added.p99)} ms, max ${fmt(added.max)} ms. Worker CPU during the wave ${fmt(workerCpu, 1)} s.`,

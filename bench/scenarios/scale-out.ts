@@ -105,6 +105,8 @@ export const scaleOut: Scenario = {
       const survivorHealth = await survivor.health();
       const afterSessions = sessionsPerUser(ctx.dovecot.dir);
       const afterCounts = boxes.map((b) => afterSessions.get(b.user) ?? 0);
+      const doubledAfter = boxes.filter((b) => (afterSessions.get(b.user) ?? 0) > 1);
+      const doubledOfVictim = doubledAfter.filter((b) => victimProcessors.has(b.processorId)).length;
 
       return {
         rows: [
@@ -150,7 +152,7 @@ export const scaleOut: Scenario = {
           `Split: worker A holds ${split[0]}, worker B ${split[1]} (live leases ${leaseSplit.join(' / ')}); Dovecot sessions per mailbox: ${[...new Set(ourSessions)].sort().join(', ')}.`,
           `Killed the worker holding ${victimIds.length} (SIGKILL); one message delivered to each of the ${count} mailboxes right after (maildir delivery, no IMAP login). Survivor leased all of them after ${fmt(takeoverSeconds, 1)} s; their mail was stored after ${fmt(resumedSeconds, 1)} s; the survivor's own mailboxes' mail after ${fmt(survivorSeconds, 1)} s.`,
           `Worker warnings: survivor ${summarizeWorkerLog(survivor.output())}; killed worker ${summarizeWorkerLog(victim.output())}.`,
-          `Afterwards the survivor holds ${survivorHealth.processors} sessions; Dovecot sessions per mailbox: ${[...new Set(afterCounts)].sort().join(', ')}. Exactly-once: ${describeExactlyOnce(check)}.`,
+          `Afterwards the survivor holds ${survivorHealth.processors} sessions; Dovecot sessions per mailbox: ${[...new Set(afterCounts)].sort().join(', ')} (${doubledAfter.length} mailboxes with more than one, ${doubledOfVictim} of them the killed worker's). Exactly-once: ${describeExactlyOnce(check)}.`,
         ],
       };
     } finally {
