@@ -10,7 +10,7 @@ import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backof
 import { isAppError } from '../server/errors';
 import type { Logger } from '../server/log';
 import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-probe';
-import { type IngestResult, ingestBatch, ingestMessage } from '../server/services/ingest';
+import { type IngestResult, ingestBatch, type PreparedMessage, prepareMessages } from '../server/services/ingest';
 import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
 import type { WorkerMetrics } from './metrics';
@@ -180,30 +180,43 @@ export class MailboxSession {
     if (importCount > 0) await this.report({ status: 'importing', total: importDoneSoFar + importCount });
 
     let lastUid = cursor.lastUid;
-    for (const batch of await this.planBatches(client, uids, cursor.importUntilUid)) {
-      if (this.stopping) break;
+    const batches = await this.planBatches(client, uids, cursor.importUntilUid);
+    // While a batch is written, the next one is fetched and parsed: the database and the parser work at once.
+    const fetchAndPrepare = async (batch: (typeof batches)[number]) => {
       const fetched = await client.fetchAll(batch.uids.join(','), { uid: true, source: true }, { uid: true });
-      const messages = fetched
-        .filter((m) => m.source)
-        .map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid }));
-      const results = batch.isImport
-        ? await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity: cursor.uidValidity, messages })
-        : await this.ingestOneByOne(cursor.uidValidity, messages);
-      this.record(results, batch.isImport ? null : announcedAt);
-      // A UID the server no longer has (expunged meanwhile) is passed over too.
-      lastUid = Math.max(lastUid, ...batch.uids);
-      if (markSeen && messages.length > 0) {
-        await client.messageFlagsAdd(messages.map((m) => m.uid).join(','), ['\\Seen'], { uid: true });
+      return prepareMessages(
+        fetched.filter((m) => m.source).map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid })),
+      );
+    };
+    let next = batches.length > 0 ? fetchAndPrepare(batches[0]!) : null;
+    try {
+      for (const [i, batch] of batches.entries()) {
+        if (this.stopping || next === null) break;
+        const messages = await next;
+        next = i + 1 < batches.length ? fetchAndPrepare(batches[i + 1]!) : null;
+        // Not awaited yet; a failure is rethrown when it is (or dropped with the session when it never is).
+        next?.catch(() => {});
+        const results = batch.isImport
+          ? await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity: cursor.uidValidity, messages })
+          : await this.ingestOneByOne(cursor.uidValidity, messages);
+        this.record(results, batch.isImport ? null : announcedAt);
+        // A UID the server no longer has (expunged meanwhile) is passed over too.
+        lastUid = Math.max(lastUid, ...batch.uids);
+        if (markSeen && messages.length > 0) {
+          await client.messageFlagsAdd(messages.map((m) => m.uid).join(','), ['\\Seen'], { uid: true });
+        }
       }
+    } finally {
+      await next?.catch(() => {});
     }
     await this.report({ status: 'idle' });
     return { ...cursor, lastUid };
   }
 
-  private async ingestOneByOne(uidValidity: number, messages: Array<{ uid: number; raw: Buffer; isImport: boolean }>) {
+  private async ingestOneByOne(uidValidity: number, messages: PreparedMessage[]) {
     const results: IngestResult[] = [];
     for (const m of messages) {
-      results.push(await ingestMessage({ db: this.deps.db, processorId: this.processorId, uidValidity, ...m }));
+      results.push(...(await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity, messages: [m] })));
     }
     return results;
   }

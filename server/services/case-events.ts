@@ -7,7 +7,14 @@ import { formatCaseNumber } from '../domain/case-number';
 import { type CaseEvent, type CaseEventSummary, encodeCaseEvent, EVENTS_CHANNEL } from '../realtime/events';
 
 export async function publishCaseEvent(db: DbOrTx, event: CaseEvent): Promise<void> {
-  await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${encodeCaseEvent(event)})`);
+  await publishCaseEvents(db, [event]);
+}
+
+/** Several events in one statement, delivered in this order. */
+export async function publishCaseEvents(db: DbOrTx, events: CaseEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const payloads = events.map((event) => sql`(${encodeCaseEvent(event)})`);
+  await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, payload) from (values ${sql.join(payloads, sql`, `)}) as e(payload)`);
 }
 
 /** The summary an event carries, from a `cases` row: ids and a subject, never a body. */

@@ -1,28 +1,37 @@
-// One parsed inbound message becomes a case change: it joins the case its tag or references name, or opens
-// a new case with the processor's filters and the sender's contact. Runs inside the caller's transaction
-// (server/services/ingest.ts opens a savepoint per message), writes the case, the message, its attachments,
-// the auto-reply (server/services/auto-reply-outbox.ts) and the NOTIFY; the rules come from server/domain.
+// Parsed inbound messages become case changes: each joins the case its tag or references name, or opens a
+// new case with the processor's filters and the sender's contact. Runs inside the caller's transaction
+// (server/services/ingest.ts, and the quarantine retry). The rules come from server/domain; which message
+// goes where is decided for a whole round at once (server/domain/plan-intake.ts) from a few lookups, and the
+// round's cases, contacts, messages, attachments and NOTIFYs are written with one statement each, so the
+// cost per message of an import is a share of each statement rather than a dozen round trips.
 //
 // Decisions:
 // - A message without a usable sender address (bounces often have no From, some have "From: MAILER-DAEMON"
 //   with no domain) still makes a case, with no contact and a note saying why.
 // - New contacts for one address are serialised with an advisory lock on the lower-cased address, so two
 //   mailboxes receiving a first mail from the same person at the same moment create one contact, not two.
+//   A round takes the locks of all its addresses in sorted order, so two rounds never wait on each other
+//   in a circle over them.
 // - Messages are stamped with clock_timestamp(), not the transaction's start time, so the messages of one
 //   batch (one transaction) keep their order inside a case.
+// - The ids of new cases, contacts and messages are made here (UUIDs), so the rows of one round can refer
+//   to each other before they are written.
+import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { withLargeBytea } from '../db/large-bytea';
 import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, processorFilters } from '../db/schema';
-import { matchContact } from '../domain/match-contact';
-import { type CaseSettings, matchFilters, type ProcessorFilterRule } from '../domain/match-filters';
-import { resolveThread, threadLookupKeys, type ThreadDecision } from '../domain/resolve-thread';
+import type { ContactCandidate } from '../domain/match-contact';
+import type { CaseSettings, ProcessorFilterRule } from '../domain/match-filters';
+import { type IntakeFacts, type IntakePlan, type PlannedContact, planIntakeRound, type PlanStage } from '../domain/plan-intake';
+import { threadLookupKeys } from '../domain/resolve-thread';
 import type { AutoReplySkipCode } from '../domain/auto-reply-policy';
 import { type ParsedInbound, toFilterableMessage } from '../mail/parse-message';
 import { queueAutoReply } from './auto-reply-outbox';
-import { caseEventSummary, publishCaseEvent } from './case-events';
+import type { CaseEvent } from '../realtime/events';
+import { caseEventSummary, publishCaseEvents } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
-import { reusedMessageIdNote } from './same-mail';
+import { findStoredByMessageId } from './same-mail';
 
 /** Where in the intake a failure happened; quarantine rows record it for the admin. */
 export type IngestStage = 'parse' | 'store' | 'thread' | 'filters' | 'contact' | 'case' | 'attachments' | 'auto-reply' | 'notify';
@@ -37,16 +46,23 @@ export type IntakeContext = {
   maxAutoRepliesPerSenderPerHour: number;
 };
 
-export type IntakeInput = {
+/** A message to plan: parsed, with the SHA-256 of its raw bytes. */
+export type IntakeCandidate = {
   parsed: ParsedInbound;
+  sha256: string;
+  /** Live mail and retries: planned in a round of their own (their auto-reply reads the outbox). */
+  alone: boolean;
+};
+
+/** A planned message to write, with its stored raw bytes. */
+export type IntakeEntry = {
+  parsed: ParsedInbound;
+  plan: Extract<IntakePlan, { kind: 'new' | 'append' }>;
   rawMessageId: string;
   /** Old mail of the first sync: no auto-reply. */
   isInitialImport: boolean;
   /** An admin's retry from quarantine: no auto-reply, the sender wrote long ago. */
   isRetry: boolean;
-  now: Date;
-  /** Updated as the intake moves on, so a failure can say where it happened. */
-  progress: { stage: IngestStage };
 };
 
 export type IntakeResult =
@@ -88,190 +104,198 @@ export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContext
   };
 }
 
-export async function intakeMessage(tx: Transaction, ctx: IntakeContext, input: IntakeInput): Promise<IntakeResult> {
-  input.progress.stage = 'thread';
-  const [decision, reuseNote] = await Promise.all([
-    decideThread(tx, input.parsed),
-    reusedMessageIdNote(tx, ctx.processor.id, input.parsed.messageId),
-  ]);
-  const notes = [decision.note, reuseNote].filter((n): n is string => typeof n === 'string');
-  const note = notes.length === 0 ? null : notes.join(' ');
-  return decision.kind === 'new' ? openCase(tx, ctx, input, note) : appendToCase(tx, ctx, input, decision, note);
+
+/**
+ * Plans a prefix (at least one) of `candidates` from what the database holds now; the caller writes that
+ * prefix (writeIntake) and plans the rest again. `progress` says where a failure happened.
+ */
+export async function planIntake(
+  tx: Transaction,
+  ctx: IntakeContext,
+  candidates: IntakeCandidate[],
+  progress: { stage: IngestStage },
+): Promise<IntakePlan[]> {
+  progress.stage = 'thread';
+  const facts = await loadIntakeFacts(tx, ctx, candidates.map((c) => c.parsed));
+  const items = candidates.map(({ parsed, sha256, alone }) => ({
+    messageId: parsed.messageId,
+    subject: parsed.subject,
+    inReplyTo: parsed.inReplyTo,
+    references: parsed.references,
+    from: parsed.from,
+    sha256,
+    alone,
+    filterable: () => toFilterableMessage(parsed),
+  }));
+  const planProgress: { stage: PlanStage } = { stage: 'thread' };
+  try {
+    return planIntakeRound(items, facts, ctx, randomUUID, planProgress);
+  } finally {
+    progress.stage = planProgress.stage;
+  }
 }
 
-async function decideThread(tx: Transaction, parsed: ParsedInbound): Promise<ThreadDecision> {
-  const keys = threadLookupKeys(parsed);
-  const [tagged, hits] = await Promise.all([
-    keys.caseNumbers.length === 0
+async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: ParsedInbound[]): Promise<IntakeFacts> {
+  const caseNumbers = new Set<number>();
+  const referencedIds = new Set<string>();
+  for (const parsed of messages) {
+    const keys = threadLookupKeys(parsed);
+    for (const n of keys.caseNumbers) caseNumbers.add(n);
+    for (const id of keys.messageIds) referencedIds.add(id);
+  }
+  const ownIds = [...new Set(messages.flatMap((m) => (m.messageId === null ? [] : [m.messageId])))];
+  const addresses = [...new Set(messages.flatMap((m) => (m.from === null ? [] : [m.from.address.toLowerCase()])))].sort();
+
+  const [tagged, hits, stored, candidates] = await Promise.all([
+    caseNumbers.size === 0
       ? []
-      : tx.select({ id: cases.id, number: cases.number }).from(cases).where(inArray(cases.number, keys.caseNumbers)),
-    keys.messageIds.length === 0
+      : tx.select({ id: cases.id, number: cases.number }).from(cases).where(inArray(cases.number, [...caseNumbers])),
+    referencedIds.size === 0
       ? []
       : tx
           .select({ messageId: caseMessages.messageId, caseId: caseMessages.caseId })
           .from(caseMessages)
           .innerJoin(cases, eq(cases.id, caseMessages.caseId))
-          .where(inArray(caseMessages.messageId, keys.messageIds))
+          .where(inArray(caseMessages.messageId, [...referencedIds]))
           // resolveThread takes the first hit per id, so this order decides when one id names messages in
           // several cases (one mail reached two mailboxes, or a sender reused a Message-ID): the oldest case,
           // case numbers breaking ties, so the same reply always goes to the same case.
           .orderBy(asc(cases.createdAt), asc(cases.number), asc(caseMessages.createdAt), asc(caseMessages.id)),
+    findStoredByMessageId(tx, ctx.processor.id, ownIds),
+    lockAndFindContacts(tx, addresses),
   ]);
-  return resolveThread({
-    tagCaseIds: keys.caseNumbers.map((n) => ({ caseNumber: n, caseId: tagged.find((c) => c.number === n)?.id ?? null })),
-    referenceHits: hits.flatMap((h) => (h.messageId === null ? [] : [{ messageId: h.messageId, caseId: h.caseId }])),
-    inReplyTo: parsed.inReplyTo,
-    references: parsed.references,
-  });
-}
-
-async function openCase(tx: Transaction, ctx: IntakeContext, input: IntakeInput, threadNote: string | null): Promise<IntakeResult> {
-  const { parsed, progress } = input;
-  progress.stage = 'filters';
-  const outcome = matchFilters(toFilterableMessage(parsed), ctx.filters, ctx.defaults);
-
-  progress.stage = 'contact';
-  const contact = await chooseContact(tx, parsed);
-
-  progress.stage = 'case';
-  const notes = [threadNote, outcome.note, contact.note].filter((n): n is string => n !== null);
-  const [created] = await tx
-    .insert(cases)
-    .values({
-      subject: parsed.subject,
-      status: 'new',
-      ...outcome.settings,
-      contactId: contact.kind === 'existing' ? contact.contactId : null,
-      processorId: ctx.processor.id,
-      notes,
-      lastActivityAt: input.now,
-    })
-    .returning();
-  if (contact.kind === 'create') {
-    // Remembered as created by this case: marking the case as spam may delete the contact again.
-    const [row] = await tx
-      .insert(contacts)
-      .values({ ...contact.newContact, createdByCaseId: created.id })
-      .returning({ id: contacts.id });
-    await tx.update(cases).set({ contactId: row.id }).where(eq(cases.id, created.id));
+  const contactsByAddress = new Map<string, ContactCandidate[]>();
+  for (const c of candidates) {
+    const key = c.email.toLowerCase();
+    contactsByAddress.set(key, [...(contactsByAddress.get(key) ?? []), c]);
   }
-
-  const caseMessageId = await storeInbound(tx, ctx, input, { caseId: created.id, reason: 'new', note: threadNote });
-
-  progress.stage = 'auto-reply';
-  const autoReply = input.isRetry
-    ? ({ queued: false, skip: 'retry' } as const)
-    : await queueAutoReply(tx, { ctx, parsed, caseId: created.id, caseNumber: created.number, isInitialImport: input.isInitialImport, now: input.now });
-
-  progress.stage = 'notify';
-  await publishCaseEvent(tx, { type: 'case.created', case: caseEventSummary(created) });
   return {
-    kind: 'created',
-    caseId: created.id,
-    caseNumber: created.number,
-    caseMessageId,
-    autoReplyQueued: autoReply.queued,
-    ...(autoReply.skip !== undefined && { autoReplySkip: autoReply.skip }),
+    casesByNumber: new Map(tagged.map((c) => [c.number, c.id])),
+    referenceHits: hits.flatMap((h) => (h.messageId === null ? [] : [{ messageId: h.messageId, caseId: h.caseId }])),
+    storedByMessageId: stored,
+    contactsByAddress,
   };
-}
-
-async function appendToCase(
-  tx: Transaction,
-  ctx: IntakeContext,
-  input: IntakeInput,
-  decision: Extract<ThreadDecision, { kind: 'tag' | 'reference' }>,
-  threadNote: string | null,
-): Promise<IntakeResult> {
-  input.progress.stage = 'case';
-  // New mail makes the case unread again, closed cases included (seed: "the case becomes New").
-  const [updated] = await tx
-    .update(cases)
-    .set({ status: 'new', lastActivityAt: input.now })
-    .where(eq(cases.id, decision.caseId))
-    .returning();
-  const caseMessageId = await storeInbound(tx, ctx, input, { caseId: updated.id, reason: decision.kind, note: threadNote });
-
-  input.progress.stage = 'notify';
-  await publishCaseEvent(tx, { type: 'case.updated', case: caseEventSummary(updated), messageId: caseMessageId, actorId: null });
-  return { kind: 'appended', caseId: updated.id, caseNumber: updated.number, caseMessageId, reason: decision.kind };
-}
-
-type ContactChoice =
-  | { kind: 'existing'; contactId: string; note: string | null }
-  | { kind: 'create'; newContact: { firstName: string; lastName: string; email: string }; note: null }
-  | { kind: 'none'; note: string };
-
-// One @ with something on both sides and no spaces: enough to be worth a contact. Anything stricter
-// belongs to the sender's mail server, which already accepted it.
-const CONTACT_ADDRESS = /^[^\s@]+@[^\s@]+$/;
-
-async function chooseContact(tx: Transaction, parsed: ParsedInbound): Promise<ContactChoice> {
-  if (parsed.from === null) {
-    return { kind: 'none', note: 'The message has no sender address, so no contact is linked.' };
-  }
-  const address = parsed.from.address;
-  if (!CONTACT_ADDRESS.test(address)) {
-    return { kind: 'none', note: `The sender "${address}" is not an email address, so no contact is linked.` };
-  }
-  await tx.execute(sql`select pg_advisory_xact_lock(${CONTACT_LOCK_CLASS}, hashtext(lower(${address})))`);
-  const candidates = await tx
-    .select({ id: contacts.id, firstName: contacts.firstName, lastName: contacts.lastName, email: contacts.email, createdAt: contacts.createdAt })
-    .from(contacts)
-    .where(eq(sql`lower(${contacts.email})`, address.toLowerCase()));
-  const match = matchContact({ fromAddress: address, fromName: parsed.from.name === '' ? null : parsed.from.name, candidates });
-  switch (match.kind) {
-    case 'create':
-      return { kind: 'create', newContact: match.newContact, note: null };
-    case 'ambiguous':
-      return { kind: 'existing', contactId: match.contactId, note: match.note };
-    default:
-      return { kind: 'existing', contactId: match.contactId, note: null };
-  }
 }
 
 /** Advisory-lock class for "a contact is being chosen for this address" (two-key form, its own key space). */
 const CONTACT_LOCK_CLASS = 7361010;
 
-async function storeInbound(
+/** Locks the (lower-cased, sorted) addresses, then reads their contacts. */
+async function lockAndFindContacts(tx: Transaction, addresses: string[]): Promise<ContactCandidate[]> {
+  if (addresses.length === 0) return [];
+  const values = sql.join(
+    addresses.map((a) => sql`(${a})`),
+    sql`, `,
+  );
+  await tx.execute(sql`select pg_advisory_xact_lock(${CONTACT_LOCK_CLASS}, hashtext(a)) from (values ${values}) as v(a)`);
+  return tx
+    .select({ id: contacts.id, firstName: contacts.firstName, lastName: contacts.lastName, email: contacts.email, createdAt: contacts.createdAt })
+    .from(contacts)
+    .where(inArray(sql`lower(${contacts.email})`, addresses));
+}
+
+/** Rows per multi-row statement: far below Postgres's 65,535 parameters for every table written here. */
+const ROWS_PER_STATEMENT = 500;
+
+function inChunks<T>(rows: T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) chunks.push(rows.slice(i, i + ROWS_PER_STATEMENT));
+  return chunks;
+}
+
+/** Writes planned messages (in order): new cases and contacts, appended cases, messages, attachments, auto-replies, events. */
+export async function writeIntake(
   tx: Transaction,
   ctx: IntakeContext,
-  input: IntakeInput,
-  place: { caseId: string; reason: 'tag' | 'reference' | 'new'; note: string | null },
-): Promise<string> {
-  const { parsed } = input;
-  const [message] = await tx
-    .insert(caseMessages)
-    .values({
-      caseId: place.caseId,
-      processorId: ctx.processor.id,
-      rawMessageId: input.rawMessageId,
-      direction: 'inbound',
-      messageId: parsed.messageId,
-      inReplyTo: parsed.inReplyTo,
-      references: parsed.references,
-      fromAddress: parsed.from?.address ?? '',
-      fromName: parsed.from?.name ?? '',
-      to: parsed.to,
-      cc: parsed.cc,
-      subject: parsed.subject,
-      sentAt: parsed.date,
-      textBody: parsed.text,
-      htmlBody: parsed.html,
-      threadReason: place.reason,
-      threadNote: place.note,
-      createdAt: sql`clock_timestamp()`,
-    })
-    .returning({ id: caseMessages.id });
+  entries: IntakeEntry[],
+  now: Date,
+  progress: { stage: IngestStage },
+): Promise<IntakeResult[]> {
+  progress.stage = 'case';
+  const caseRows = new Map<string, typeof cases.$inferSelect>();
+  const opened = entries.flatMap((e) => (e.plan.kind === 'new' ? [{ entry: e, plan: e.plan }] : []));
+  // Contacts this round creates exist only after the cases (each remembers the case that created it), so
+  // every case of the round that links one is linked after both are written.
+  const newContacts = opened.flatMap(({ plan }) => (plan.contact.kind === 'create' ? [{ caseId: plan.caseId, ...plan.contact }] : []));
+  const createdIds = new Set(newContacts.map((c) => c.contactId));
+  const contactOf = (contact: PlannedContact) => (contact.kind === 'none' ? null : contact.contactId);
+  for (const chunk of inChunks(opened)) {
+    const rows = await tx
+      .insert(cases)
+      .values(
+        chunk.map(({ entry, plan }) => ({
+          id: plan.caseId,
+          subject: entry.parsed.subject,
+          status: 'new' as const,
+          ...plan.settings,
+          contactId: createdIds.has(contactOf(plan.contact) ?? '') ? null : contactOf(plan.contact),
+          processorId: ctx.processor.id,
+          notes: plan.caseNotes,
+          lastActivityAt: now,
+        })),
+      )
+      .returning();
+    for (const row of rows) caseRows.set(row.id, row);
+  }
+  for (const chunk of inChunks(newContacts)) {
+    // Remembered as created by this case: marking the case as spam may delete the contact again.
+    await tx.insert(contacts).values(chunk.map((c) => ({ id: c.contactId, ...c.values, createdByCaseId: c.caseId })));
+  }
+  const links = opened.flatMap(({ plan }) => {
+    const contactId = contactOf(plan.contact);
+    return contactId !== null && createdIds.has(contactId) ? [{ caseId: plan.caseId, contactId }] : [];
+  });
+  for (const chunk of inChunks(links)) {
+    const values = sql.join(
+      chunk.map((l) => sql`(${l.caseId}::uuid, ${l.contactId}::uuid)`),
+      sql`, `,
+    );
+    await tx.execute(sql`update ${cases} set contact_id = v.contact_id from (values ${values}) as v(case_id, contact_id) where ${cases.id} = v.case_id`);
+  }
+  // New mail makes the case unread again, closed cases included (seed: "the case becomes New").
+  const appendedIds = [...new Set(entries.flatMap((e) => (e.plan.kind === 'append' ? [e.plan.caseId] : [])))];
+  if (appendedIds.length > 0) {
+    const rows = await tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning();
+    for (const row of rows) caseRows.set(row.id, row);
+  }
 
-  if (parsed.attachments.length > 0) {
-    input.progress.stage = 'attachments';
+  const messageIds = entries.map(() => randomUUID());
+  for (const chunk of inChunks(entries.map((entry, i) => ({ entry, id: messageIds[i]! })))) {
+    await tx.insert(caseMessages).values(
+      chunk.map(({ entry: { parsed, plan, rawMessageId }, id }) => ({
+        id,
+        caseId: plan.caseId,
+        processorId: ctx.processor.id,
+        rawMessageId,
+        direction: 'inbound' as const,
+        messageId: parsed.messageId,
+        inReplyTo: parsed.inReplyTo,
+        references: parsed.references,
+        fromAddress: parsed.from?.address ?? '',
+        fromName: parsed.from?.name ?? '',
+        to: parsed.to,
+        cc: parsed.cc,
+        subject: parsed.subject,
+        sentAt: parsed.date,
+        textBody: parsed.text,
+        htmlBody: parsed.html,
+        threadReason: plan.kind === 'new' ? ('new' as const) : plan.reason,
+        threadNote: plan.messageNote,
+        createdAt: sql`clock_timestamp()`,
+      })),
+    );
+  }
+
+  const files = entries.flatMap((entry, i) => entry.parsed.attachments.map((a) => ({ ...a, caseMessageId: messageIds[i]! })));
+  if (files.length > 0) progress.stage = 'attachments';
+  for (const chunk of inChunks(files)) {
     await withLargeBytea(
       tx,
-      parsed.attachments.map((a) => a.content),
+      chunk.map((a) => a.content),
       (contents) =>
         tx.insert(attachments).values(
-          parsed.attachments.map((a, i) => ({
-            caseMessageId: message.id,
+          chunk.map((a, i) => ({
+            caseMessageId: a.caseMessageId,
             filename: a.filename,
             contentType: a.contentType,
             size: a.size,
@@ -283,5 +307,34 @@ async function storeInbound(
         ),
     );
   }
-  return message.id;
+
+  const results: IntakeResult[] = [];
+  const events: CaseEvent[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const row = caseRows.get(entry.plan.caseId);
+    if (!row) throw new Error(`Case ${entry.plan.caseId} was not written.`);
+    const caseMessageId = messageIds[i]!;
+    if (entry.plan.kind === 'append') {
+      events.push({ type: 'case.updated', case: caseEventSummary(row), messageId: caseMessageId, actorId: null });
+      results.push({ kind: 'appended', caseId: row.id, caseNumber: row.number, caseMessageId, reason: entry.plan.reason });
+      continue;
+    }
+    progress.stage = 'auto-reply';
+    const autoReply = entry.isRetry
+      ? ({ queued: false, skip: 'retry' } as const)
+      : await queueAutoReply(tx, { ctx, parsed: entry.parsed, caseId: row.id, caseNumber: row.number, isInitialImport: entry.isInitialImport, now });
+    events.push({ type: 'case.created', case: caseEventSummary(row) });
+    results.push({
+      kind: 'created',
+      caseId: row.id,
+      caseNumber: row.number,
+      caseMessageId,
+      autoReplyQueued: autoReply.queued,
+      ...(autoReply.skip !== undefined && { autoReplySkip: autoReply.skip }),
+    });
+  }
+
+  progress.stage = 'notify';
+  await publishCaseEvents(tx, events);
+  return results;
 }

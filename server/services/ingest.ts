@@ -1,15 +1,18 @@
 // The ingest pipeline: raw messages fetched from one mailbox → case changes, exactly once.
 // The worker's mailbox session calls ingestBatch (or ingestMessage) with what it fetched; everything for
 // one batch (up to MAX_MESSAGES_PER_TRANSACTION messages) happens in one transaction:
-//   lock the processor row → per message, in a savepoint: skip a UID already stored, skip the same mail
-//   already stored under another UID (a resync after UIDVALIDITY changed, a copy back into the mailbox;
-//   server/services/same-mail.ts says what counts as the same mail), store the raw bytes, intake
-//   (server/services/case-intake.ts) → a failed message is rolled back to its savepoint and quarantined with
-//   its raw bytes (server/services/quarantine.ts) → advance the UID cursor → commit, which delivers the NOTIFYs.
+//   lock the processor row → skip UIDs already stored, quarantine what did not parse → in rounds, each in a
+//   savepoint: plan a prefix of the rest (server/services/case-intake.ts: the same mail already stored under
+//   another UID is skipped, server/services/same-mail.ts says what counts as the same mail), store its raw
+//   bytes, write its case changes → a failed round is rolled back and its messages taken one round each, so
+//   only the one at fault is quarantined with its raw bytes (server/services/quarantine.ts) → advance the
+//   UID cursor → commit, which delivers the NOTIFYs.
+// Import mail shares rounds (dozens of messages, a handful of statements); live mail is a round of its own,
+// as its auto-reply decision reads the outbox the round before it wrote.
 //
 // Decisions:
-// - Parsing and hashing happen before the transaction: CPU work that needs no lock; a parse failure goes
-//   straight to quarantine.
+// - Parsing and hashing happen before the transaction (prepareMessages): CPU work that needs no lock; a
+//   parse failure goes straight to quarantine.
 // - A quarantined message and its cursor move commit together with the rest of the batch, so there is no
 //   moment where a message is neither ingested, quarantined nor still ahead of the cursor.
 // - Failures that say nothing about the message (database unreachable or shutting down, deadlock victim)
@@ -18,6 +21,8 @@
 //   ingesting that batch's messages one transaction each, which cannot deadlock that way.
 // - The same mail again keeps no raw copy: its bytes are already stored under the first UID, and a resync of
 //   a large mailbox would otherwise double its storage.
+// - A round that fails is undone as a whole, then its messages are taken one round each; the case numbers
+//   the undone round drew stay unused (a sequence does not roll back), so case numbers may have gaps.
 // - importDone counts every message of the import that this call handled, the same mail again and
 //   quarantined ones included (they are progress through the mailbox), but not a UID seen before.
 import type { Database, Transaction } from '../db/client';
@@ -25,11 +30,11 @@ import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
 import { withLargeBytea } from '../db/large-bytea';
 import { env } from '../env';
-import { type ParseOutcome, tryParseInbound } from '../mail/parse-message';
-import { type IngestStage, type IntakeContext, intakeMessage, type IntakeResult, loadIntakeContext } from './case-intake';
+import { type ParsedInbound, type ParseOutcome, tryParseInbound } from '../mail/parse-message';
+import { type IngestStage, type IntakeContext, type IntakeEntry, type IntakeResult, loadIntakeContext, planIntake, writeIntake } from './case-intake';
 import { advanceCursor, lockProcessorForIngest } from './ingest-mailbox';
-import { findRawMessageId, quarantineMessage } from './quarantine';
-import { findSameMailMessage, rawSha256 } from './same-mail';
+import { findStoredUids, quarantineMessage } from './quarantine';
+import { rawSha256 } from './same-mail';
 
 export type { IngestStage };
 
@@ -49,11 +54,17 @@ export type IngestMessageOptions = {
   now?: Date;
 };
 
+/** A message as fetched from the mailbox. */
+export type FetchedMessage = { uid: number; raw: Buffer; isImport: boolean };
+/** A fetched message parsed and hashed (prepareMessages). */
+export type PreparedMessage = FetchedMessage & { sha256: string; parsed: ParseOutcome };
+
 export type IngestBatchOptions = {
   db: Database;
   processorId: string;
   uidValidity: number;
-  messages: Array<{ uid: number; raw: Buffer; isImport: boolean }>;
+  /** Prepared ones are not parsed again. */
+  messages: Array<FetchedMessage | PreparedMessage>;
   now?: Date;
 };
 
@@ -61,9 +72,10 @@ export type IngestBatchOptions = {
 const MAX_TRANSACTION_ATTEMPTS = 3;
 
 /**
- * Messages per transaction. Each message's savepoint that writes gets a subtransaction id, and Postgres keeps
- * only 64 of them per transaction in shared memory; past that every session's visibility checks slow down
- * ("subxid overflow"). Larger batches are split into transactions of this size.
+ * Messages per transaction. Each savepoint that writes gets a subtransaction id, and Postgres keeps only 64 of
+ * them per transaction in shared memory; past that every session's visibility checks slow down ("subxid
+ * overflow"). A round is one savepoint, but a failed round takes its messages one savepoint each, so a
+ * transaction holds at most this many messages.
  */
 export const MAX_MESSAGES_PER_TRANSACTION = 50;
 
@@ -76,11 +88,21 @@ export async function ingestBatch(opts: IngestBatchOptions): Promise<IngestResul
   const results: IngestResult[] = [];
   for (let start = 0; start < opts.messages.length; start += MAX_MESSAGES_PER_TRANSACTION) {
     const chunk = opts.messages.slice(start, start + MAX_MESSAGES_PER_TRANSACTION);
-    const prepared: PreparedMessage[] = [];
-    for (const message of chunk) prepared.push({ ...message, sha256: rawSha256(message.raw), parsed: await tryParseInbound(message.raw) });
-    results.push(...(await ingestPrepared(opts, prepared)));
+    results.push(...(await ingestPrepared(opts, await prepareMessages(chunk))));
   }
   return results;
+}
+
+/**
+ * Parses and hashes: CPU work that needs no database, so the worker does it for its next batch while the
+ * current one is being written. A message that does not parse carries the reason (quarantined at ingest).
+ */
+export async function prepareMessages(messages: Array<FetchedMessage | PreparedMessage>): Promise<PreparedMessage[]> {
+  const prepared: PreparedMessage[] = [];
+  for (const message of messages) {
+    prepared.push('parsed' in message ? message : { ...message, sha256: rawSha256(message.raw), parsed: await tryParseInbound(message.raw) });
+  }
+  return prepared;
 }
 
 async function ingestPrepared(opts: IngestBatchOptions, prepared: PreparedMessage[]): Promise<IngestResult[]> {
@@ -95,7 +117,6 @@ async function ingestPrepared(opts: IngestBatchOptions, prepared: PreparedMessag
   }
 }
 
-type PreparedMessage = { uid: number; raw: Buffer; sha256: string; isImport: boolean; parsed: ParseOutcome };
 
 async function withRetries<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -114,63 +135,117 @@ async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): 
       processor,
       maxAutoRepliesPerSenderPerHour: env().AUTO_REPLY_MAX_PER_SENDER_PER_HOUR,
     });
+    const now = opts.now ?? new Date();
     const results: IngestResult[] = [];
-    let importedCount = 0;
-    for (const message of messages) {
-      const result = await ingestOne(tx, ctx, opts.uidValidity, message, opts.now ?? new Date());
-      results.push(result);
-      if (message.isImport && !(result.kind === 'duplicate' && result.why === 'uid')) importedCount++;
+    const stored = await findStoredUids(tx, { processorId: opts.processorId, uidValidity: opts.uidValidity, uids: messages.map((m) => m.uid) });
+    const candidates: Candidate[] = [];
+    for (const [index, message] of messages.entries()) {
+      if (stored.has(message.uid)) {
+        results[index] = { kind: 'duplicate', why: 'uid' };
+      } else if (!message.parsed.ok) {
+        results[index] = await quarantineMessage(tx, { ...mailboxOf(ctx, opts.uidValidity, message, now), stage: 'parse', error: message.parsed.error });
+      } else {
+        candidates.push({ index, message, parsed: message.parsed.value });
+      }
+      // A UID given twice in one call is the same message: the first one decides.
+      stored.add(message.uid);
     }
+    for (let start = 0; start < candidates.length; ) {
+      start += await ingestRound(tx, ctx, { uidValidity: opts.uidValidity, now, importUntilUid: processor.importUntilUid }, candidates.slice(start), results);
+    }
+    const importedCount = messages.filter((m, i) => m.isImport && !isUidDuplicate(results[i]!)).length;
     await advanceCursor(tx, {
       processorId: opts.processorId,
       uidValidity: opts.uidValidity,
       uid: Math.max(...messages.map((m) => m.uid)),
       importedCount,
-      now: opts.now ?? new Date(),
+      now,
     });
     return results;
   });
 }
 
-async function ingestOne(
-  tx: Transaction,
-  ctx: IntakeContext,
-  uidValidity: number,
-  message: PreparedMessage,
-  now: Date,
-): Promise<IngestResult> {
-  const processorId = ctx.processor.id;
-  const mailbox = { processorId, uidValidity, uid: message.uid, raw: message.raw, now };
-  if ((await findRawMessageId(tx, mailbox)) !== null) return { kind: 'duplicate', why: 'uid' };
-  if (!message.parsed.ok) return quarantineMessage(tx, { ...mailbox, stage: 'parse', error: message.parsed.error });
+type Candidate = { index: number; message: PreparedMessage; parsed: ParsedInbound };
+type RoundOptions = { uidValidity: number; now: Date; importUntilUid: number | null };
 
-  const parsed = message.parsed.value;
-  if ((await findSameMailMessage(tx, { processorId, messageId: parsed.messageId, sha256: message.sha256 })) !== null) {
-    return { kind: 'duplicate', why: 'same-mail' };
-  }
+function isUidDuplicate(result: IngestResult): boolean {
+  return result.kind === 'duplicate' && result.why === 'uid';
+}
 
-  const progress: { stage: IngestStage } = { stage: 'store' };
-  const importUntilUid = ctx.processor.importUntilUid;
+function mailboxOf(ctx: IntakeContext, uidValidity: number, message: PreparedMessage, now: Date) {
+  return { processorId: ctx.processor.id, uidValidity, uid: message.uid, raw: message.raw, now };
+}
+
+/**
+ * Plans and writes a prefix of `pending` in one savepoint and fills in its results; returns how many it
+ * handled. When the round fails for a reason that is not transient, it is rolled back and its messages are
+ * taken one round each, so only the message at fault is quarantined (with the stage it failed in).
+ */
+async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptions, pending: Candidate[], results: IngestResult[], alone = false): Promise<number> {
+  const progress: { stage: IngestStage } = { stage: 'thread' };
+  let handled = 1;
   try {
-    // drizzle turns a nested transaction into a savepoint: a failure undoes this message only.
-    return await tx.transaction(async (sp) => {
-      const [raw] = await withLargeBytea(sp, [message.raw], ([content]) =>
-        sp
-          .insert(rawMessages)
-          .values({ processorId, uidValidity, uid: message.uid, size: message.raw.length, content: content! })
-          .returning({ id: rawMessages.id }),
-      );
-      return intakeMessage(sp, ctx, {
+    // drizzle turns a nested transaction into a savepoint: a failure undoes this round only.
+    await tx.transaction(async (sp) => {
+      const candidates = (alone ? pending.slice(0, 1) : pending).map(({ message, parsed }) => ({
         parsed,
-        rawMessageId: raw.id,
-        isInitialImport: message.isImport || (importUntilUid !== null && message.uid <= importUntilUid),
-        isRetry: false,
-        now,
-        progress,
-      });
+        sha256: message.sha256,
+        alone: !message.isImport,
+      }));
+      const plans = await planIntake(sp, ctx, candidates, progress);
+      handled = plans.length;
+      const round = pending.slice(0, plans.length);
+
+      progress.stage = 'store';
+      const toStore = round.filter((_, i) => plans[i]!.kind !== 'same-mail').map((c) => c.message);
+      const rawIds = await storeRawMessages(sp, ctx.processor.id, opts.uidValidity, toStore);
+      const entries: IntakeEntry[] = [];
+      const entryIndexes: number[] = [];
+      for (const [i, candidate] of round.entries()) {
+        const plan = plans[i]!;
+        if (plan.kind === 'same-mail') {
+          results[candidate.index] = { kind: 'duplicate', why: 'same-mail' };
+          continue;
+        }
+        const { message } = candidate;
+        entries.push({
+          parsed: candidate.parsed,
+          plan,
+          rawMessageId: rawIds.get(message.uid)!,
+          isInitialImport: message.isImport || (opts.importUntilUid !== null && message.uid <= opts.importUntilUid),
+          isRetry: false,
+        });
+        entryIndexes.push(candidate.index);
+      }
+      const written = await writeIntake(sp, ctx, entries, opts.now, progress);
+      for (const [i, result] of written.entries()) results[entryIndexes[i]!] = result;
     });
+    return handled;
   } catch (err) {
     if (isTransientDatabaseError(err)) throw err;
-    return quarantineMessage(tx, { ...mailbox, stage: progress.stage, error: describeError(err) });
+    if (!alone && handled > 1) {
+      for (let i = 0; i < handled; ) i += await ingestRound(tx, ctx, opts, pending.slice(i, handled), results, true);
+      return handled;
+    }
+    const first = pending[0]!;
+    results[first.index] = await quarantineMessage(tx, { ...mailboxOf(ctx, opts.uidValidity, first.message, opts.now), stage: progress.stage, error: describeError(err) });
+    return 1;
   }
+}
+
+/** Inserts the raw bytes of a round's messages; returns their ids by UID. */
+async function storeRawMessages(tx: Transaction, processorId: string, uidValidity: number, messages: PreparedMessage[]): Promise<Map<number, string>> {
+  const ids = new Map<number, string>();
+  if (messages.length === 0) return ids;
+  const rows = await withLargeBytea(
+    tx,
+    messages.map((m) => m.raw),
+    (contents) =>
+      tx
+        .insert(rawMessages)
+        .values(messages.map((m, i) => ({ processorId, uidValidity, uid: m.uid, size: m.raw.length, content: contents[i]! })))
+        .returning({ id: rawMessages.id, uid: rawMessages.uid }),
+  );
+  for (const row of rows) ids.set(row.uid!, row.id);
+  return ids;
 }

@@ -13,7 +13,7 @@
 //   instead of making a second copy. A different mail that only shares the Message-ID is taken in as usual.
 // - The admin list shows Subject and From read from the first bytes of the raw message only, so a list
 //   page never loads whole mails.
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client';
 import { caseMessages, cases, emailProcessors, quarantine, rawMessages } from '../db/schema';
 import { describeError, isTransientDatabaseError } from '../db/errors';
@@ -22,14 +22,23 @@ import { env } from '../env';
 import { readHeaderPreview } from '../mail/header-preview';
 import { tryParseInbound } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
-import { type IngestStage, intakeMessage, loadIntakeContext } from './case-intake';
+import { type IngestStage, loadIntakeContext, planIntake, writeIntake } from './case-intake';
 import type { IngestResult } from './ingest';
 import { lockProcessorForIngest } from './ingest-mailbox';
-import { findSameMailMessage } from './same-mail';
 
 type MailboxMessage = { processorId: string; uidValidity: number; uid: number; raw: Buffer; now: Date };
 
-export async function findRawMessageId(tx: Transaction, m: Pick<MailboxMessage, 'processorId' | 'uidValidity' | 'uid'>): Promise<string | null> {
+/** Which of `uids` this mailbox already stored (as a case message or in quarantine). */
+export async function findStoredUids(tx: Transaction, m: Pick<MailboxMessage, 'processorId' | 'uidValidity'> & { uids: number[] }): Promise<Set<number>> {
+  if (m.uids.length === 0) return new Set();
+  const rows = await tx
+    .select({ uid: rawMessages.uid })
+    .from(rawMessages)
+    .where(and(eq(rawMessages.processorId, m.processorId), eq(rawMessages.uidValidity, m.uidValidity), inArray(rawMessages.uid, m.uids)));
+  return new Set(rows.map((r) => r.uid!));
+}
+
+async function findRawMessageId(tx: Transaction, m: Pick<MailboxMessage, 'processorId' | 'uidValidity' | 'uid'>): Promise<string | null> {
   const [row] = await tx
     .select({ id: rawMessages.id })
     .from(rawMessages)
@@ -105,21 +114,22 @@ export async function retryQuarantined({ db, quarantineId, actor, now = new Date
     if (!parsed.ok) {
       result = await fail('parse', parsed.error);
     } else {
-      const existing = await findSameMailMessage(tx, { processorId: processor.id, messageId: parsed.value.messageId, sha256: stored.sha256 });
-      if (existing !== null) {
-        await resolve(existing);
-        result = { kind: 'duplicate', why: 'same-mail' };
-      } else {
-        const progress: { stage: IngestStage } = { stage: 'thread' };
-        try {
-          result = await tx.transaction((sp) =>
-            intakeMessage(sp, ctx, { parsed: parsed.value, rawMessageId: current.rawMessageId, isInitialImport: false, isRetry: true, now, progress }),
-          );
-          await resolve(result.caseMessageId);
-        } catch (err) {
-          if (isTransientDatabaseError(err)) throw err;
-          result = await fail(progress.stage, describeError(err));
-        }
+      const progress: { stage: IngestStage } = { stage: 'thread' };
+      try {
+        result = await tx.transaction(async (sp): Promise<IngestResult> => {
+          const [plan] = await planIntake(sp, ctx, [{ parsed: parsed.value, sha256: stored.sha256, alone: true }], progress);
+          if (plan!.kind === 'same-mail') {
+            await resolve(plan!.caseMessageId);
+            return { kind: 'duplicate', why: 'same-mail' };
+          }
+          const entry = { parsed: parsed.value, plan: plan!, rawMessageId: current.rawMessageId, isInitialImport: false, isRetry: true };
+          const [written] = await writeIntake(sp, ctx, [entry], now, progress);
+          await resolve(written!.caseMessageId);
+          return written!;
+        });
+      } catch (err) {
+        if (isTransientDatabaseError(err)) throw err;
+        result = await fail(progress.stage, describeError(err));
       }
     }
     await recordAudit({

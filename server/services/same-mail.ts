@@ -1,5 +1,6 @@
 // Is a message the same mail this mailbox already holds, or a different mail? Ingest (server/services/ingest.ts)
 // skips the same mail again; the admin's retry from quarantine (server/services/quarantine.ts) resolves to it.
+// The rule is applied in server/domain/plan-intake.ts to what findStoredByMessageId reads.
 //
 // Decision: a message is a duplicate only when it is the same mail: it has a Message-ID, and this mailbox
 // (processor) already stored an inbound case message with that Message-ID whose raw bytes are exactly these
@@ -22,52 +23,32 @@
 //   when that works, retrying the old entry resolves to it). Mail that cannot be parsed has no Message-ID we
 //   can read, so it is never a duplicate: a UIDVALIDITY change quarantines it again under its new UID.
 import { createHash } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { caseMessages, cases, rawMessages } from '../db/schema';
-import { formatCaseNumber } from '../domain/case-number';
+import type { StoredByMessageId } from '../domain/plan-intake';
 
 /** The hex SHA-256 Postgres computes for raw_messages.sha256, computed here for bytes not yet stored. */
 export function rawSha256(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export type SameMailLookup = { processorId: string; messageId: string | null; sha256: string };
+export type { StoredByMessageId };
 
 /**
- * The inbound case message of this mailbox that is the same mail (same Message-ID, same bytes), if any:
- * ingest skips a message that has one; a quarantined message being retried resolves to it.
+ * This mailbox's stored inbound case messages that carry one of `messageIds`, oldest first, with the hash of
+ * their raw bytes: the same mail again has one with its hash (ingest skips it, a retry resolves to it); a
+ * different mail under a used id gets a note naming the first one's case (server/domain/plan-intake.ts).
  */
-export async function findSameMailMessage(tx: Transaction, { processorId, messageId, sha256 }: SameMailLookup): Promise<string | null> {
-  if (messageId === null) return null;
-  const [row] = await tx
-    .select({ id: caseMessages.id })
-    .from(caseMessages)
-    .innerJoin(rawMessages, eq(rawMessages.id, caseMessages.rawMessageId))
-    .where(and(inboundOf(processorId, messageId), eq(rawMessages.sha256, sha256)))
-    .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id))
-    .limit(1);
-  return row?.id ?? null;
-}
-
-/**
- * A note for a message whose Message-ID a different, already stored message of this mailbox carries; null
- * when none does. Called before the message itself is stored, so it never finds itself.
- */
-export async function reusedMessageIdNote(tx: Transaction, processorId: string, messageId: string | null): Promise<string | null> {
-  if (messageId === null) return null;
-  const [first] = await tx
-    .select({ caseNumber: cases.number })
+export async function findStoredByMessageId(tx: Transaction, processorId: string, messageIds: string[]): Promise<StoredByMessageId[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await tx
+    .select({ messageId: caseMessages.messageId, caseMessageId: caseMessages.id, caseNumber: cases.number, sha256: rawMessages.sha256 })
     .from(caseMessages)
     .innerJoin(cases, eq(cases.id, caseMessages.caseId))
-    .where(inboundOf(processorId, messageId))
-    .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id))
-    .limit(1);
-  if (!first) return null;
-  return `Its Message-ID was already used by a different message in this mailbox (in ${formatCaseNumber(first.caseNumber)}); both are kept.`;
-}
-
-// Written to match the partial index case_messages_processor_message_id_idx.
-function inboundOf(processorId: string, messageId: string) {
-  return sql`${caseMessages.processorId} = ${processorId} and ${caseMessages.messageId} = ${messageId} and ${caseMessages.direction} = 'inbound'`;
+    .leftJoin(rawMessages, eq(rawMessages.id, caseMessages.rawMessageId))
+    // Written to match the partial index case_messages_processor_message_id_idx.
+    .where(and(eq(caseMessages.processorId, processorId), inArray(caseMessages.messageId, messageIds), sql`${caseMessages.direction} = 'inbound'`))
+    .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id));
+  return rows.flatMap((r) => (r.messageId === null ? [] : [{ ...r, messageId: r.messageId }]));
 }
