@@ -12,6 +12,7 @@ import { startHealthServer } from './health';
 import { transportFromEnv } from './mail-transports';
 import { createWorkerMetrics } from './metrics';
 import { OutboxSender } from './outbox-sender';
+import { ParsePool } from './parse-pool';
 import { Supervisor } from './supervisor';
 
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -33,6 +34,7 @@ async function main() {
   // database work of hundreds of starting sessions (1.5 s for 200 of them, more for 1,000) and could miss
   // LEASE_TTL_MS, after which the worker stopped and restarted every session (bench/scenarios/many-mailboxes.ts).
   const leasePool = createPool(database.url, { max: 1, applicationName: 'leopard-worker-leases' });
+  const parsePool = new ParsePool(log.child({ part: 'parse' }));
   const supervisor = new Supervisor({
     db: leasePool.db,
     sql: sql(),
@@ -47,6 +49,7 @@ async function main() {
       metrics,
       pollIntervalMs: config.POLL_INTERVAL_MS,
       onMailQueued: () => outbox.wake(),
+      prepare: (raw) => parsePool.prepare(raw),
     },
   });
   const health = await startHealthServer({
@@ -62,6 +65,7 @@ async function main() {
 
   onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {
     await supervisor.stop();
+    await parsePool.close();
     await leasePool.sql.end({ timeout: 5 });
     await outbox.stop();
     await new Promise<void>((resolve) => health.close(() => resolve()));

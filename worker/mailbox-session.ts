@@ -10,7 +10,7 @@ import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backof
 import { isAppError } from '../server/errors';
 import type { Logger } from '../server/log';
 import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-probe';
-import { type IngestResult, ingestBatch, type PreparedMessage, prepareMessages } from '../server/services/ingest';
+import { type IngestResult, ingestBatch, type Prepared, type PreparedMessage, prepareMessages } from '../server/services/ingest';
 import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
 import type { WorkerMetrics } from './metrics';
@@ -32,6 +32,8 @@ export type MailboxSessionDeps = {
   pollIntervalMs: number;
   /** Called after a commit that queued outbound mail, so the sender runs at once. */
   onMailQueued: () => void;
+  /** Hashes and parses a fetched message (worker/parse-pool.ts; on this thread when not given). */
+  prepare?: (raw: Buffer) => Promise<Prepared>;
 };
 
 type SessionState = 'created' | 'running' | 'stopping' | 'stopped';
@@ -186,6 +188,7 @@ export class MailboxSession {
       const fetched = await client.fetchAll(batch.uids.join(','), { uid: true, source: true }, { uid: true });
       return prepareMessages(
         fetched.filter((m) => m.source).map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid })),
+        this.deps.prepare,
       );
     };
     let next = batches.length > 0 ? fetchAndPrepare(batches[0]!) : null;

@@ -2,6 +2,7 @@
 // every case exists and the import shows done. Baselines on the same messages in the same run:
 // (a) a bare imapflow FETCH of every source (no parsing, no database) and (b) mailparser's simpleParser
 // with default options over the messages held in memory, in one process.
+import os from 'node:os';
 import { sql } from 'drizzle-orm';
 import { simpleParser } from 'mailparser';
 import { mailboxHarness } from '../../test/harness/mailboxes';
@@ -131,7 +132,7 @@ export const importThroughput: Scenario = {
           `${fmt(count)} generated messages, ${fmt(totalBytes / 1024 ** 2)} MB (avg ${fmt(totalBytes / count / 1024, 1)} KB; ${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')}), APPENDed over ${APPEND_CONNECTIONS} connections in ${fmt(appendSeconds, 1)} s (${fmt(count / appendSeconds)} msg/s).`,
           `Baseline (a) FETCH 1:* of every source: ${fmt(fetchSeconds, 2)} s, ${fmt(fetchRate)} msg/s, ${fmt(fetchedBytes / 1024 ** 2 / fetchSeconds)} MB/s. Baseline (b) simpleParser (default options, sequential, in memory): ${fmt(parseSeconds, 1)} s, ${fmt(parseRate)} msg/s.`,
           `Leopard: from creating the processor (worker already running) to ${status!.stored} cases stored and the import showing ${status!.import_done} of ${status!.import_total}, idle: ${fmt(seconds, 1)} s. ${extra!.cases} cases, ${extra!.distinct_ids} distinct Message-IDs, ${extra!.quarantined} quarantined, ${extra!.outbox} auto-replies queued (import: must be 0).`,
-          `Worker during the import: ${fmt(workerCpu, 1)} CPU-s (${fmt((workerCpu / seconds) * 100)}% of one core, ${fmt((workerCpu / count) * 1000, 1)} ms per message), RSS ${fmt(before.rssMb)} MB before, peak ${fmt(after.hwmMb)} MB, ${fmt(after.rssMb)} MB after. Postgres: ${fmt(pgCpu, 1)} CPU-s (${fmt((pgCpu / count) * 1000, 1)} ms per message). Both together use ${fmt(((workerCpu + pgCpu) / seconds) * 100)}% of one core of the two: the worker fetches, parses and writes one batch after another, never at once.`,
+          `Worker during the import: ${fmt(workerCpu, 1)} CPU-s (${fmt((workerCpu / seconds) * 100)}% of one core, ${fmt((workerCpu / count) * 1000, 1)} ms per message), RSS ${fmt(before.rssMb)} MB before, peak ${fmt(after.hwmMb)} MB, ${fmt(after.rssMb)} MB after. Postgres: ${fmt(pgCpu, 1)} CPU-s (${fmt((pgCpu / count) * 1000, 1)} ms per message). Both together use ${fmt(((workerCpu + pgCpu) / seconds) * 100)}% of one core (the machine has ${os.cpus().length}); the worker parses on a thread of its own, the next batch while the current one is written.`,
         ],
       };
     } finally {

@@ -203,15 +203,57 @@ function inChunks<T>(rows: T[]): T[][] {
   return chunks;
 }
 
-/** Writes planned messages (in order): new cases and contacts, appended cases, messages, attachments, auto-replies, events. */
+/**
+ * Statements sent one after another without waiting for each answer (postgres.js pipelines them on the
+ * transaction's connection; Postgres runs them in order, so a row inserted by one is there for the next).
+ * While Postgres works through them, this process builds the next ones. A failure records its stage; the
+ * statements after it fail too ("transaction is aborted") but arrive later, so the first failure wins.
+ */
+export class StatementPipeline {
+  private readonly sent: Array<Promise<unknown>> = [];
+  private failedAt: IngestStage | null = null;
+
+  constructor(private readonly progress: { stage: IngestStage }) {}
+
+  /** Starts `statement` now (a drizzle query runs when its then() is called), in the order sent. */
+  send<T>(stage: IngestStage, statement: PromiseLike<T>): Promise<T> {
+    this.progress.stage = stage;
+    // Not Promise.resolve(statement): that calls then() a microtask later, after statements sent meanwhile.
+    const started = new Promise<T>((resolve, reject) => {
+      statement.then(resolve, reject);
+    });
+    const sent = started.catch((err: unknown) => {
+      this.failedAt ??= stage;
+      this.progress.stage = this.failedAt;
+      throw err;
+    });
+    this.sent.push(sent);
+    return sent;
+  }
+
+  /** Waits for every statement sent; rejects with the first failure. */
+  async drain(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.sent);
+    this.sent.length = 0;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      this.progress.stage = this.failedAt ?? this.progress.stage;
+      throw failed.reason;
+    }
+  }
+}
+
+/**
+ * Writes planned messages (in order): new cases and contacts, appended cases, messages, attachments, then
+ * auto-replies and events. Statements go through `pipeline` (the caller may have sent the raw bytes on it).
+ */
 export async function writeIntake(
   tx: Transaction,
   ctx: IntakeContext,
   entries: IntakeEntry[],
   now: Date,
-  progress: { stage: IngestStage },
+  pipeline: StatementPipeline,
 ): Promise<IntakeResult[]> {
-  progress.stage = 'case';
   const caseRows = new Map<string, typeof cases.$inferSelect>();
   const opened = entries.flatMap((e) => (e.plan.kind === 'new' ? [{ entry: e, plan: e.plan }] : []));
   // Contacts this round creates exist only after the cases (each remembers the case that created it), so
@@ -220,7 +262,7 @@ export async function writeIntake(
   const createdIds = new Set(newContacts.map((c) => c.contactId));
   const contactOf = (contact: PlannedContact) => (contact.kind === 'none' ? null : contact.contactId);
   for (const chunk of inChunks(opened)) {
-    const rows = await tx
+    const insert = tx
       .insert(cases)
       .values(
         chunk.map(({ entry, plan }) => ({
@@ -235,11 +277,11 @@ export async function writeIntake(
         })),
       )
       .returning();
-    for (const row of rows) caseRows.set(row.id, row);
+    void pipeline.send('case', insert).then((rows) => rows.forEach((row) => caseRows.set(row.id, row)));
   }
   for (const chunk of inChunks(newContacts)) {
     // Remembered as created by this case: marking the case as spam may delete the contact again.
-    await tx.insert(contacts).values(chunk.map((c) => ({ id: c.contactId, ...c.values, createdByCaseId: c.caseId })));
+    void pipeline.send('case', tx.insert(contacts).values(chunk.map((c) => ({ id: c.contactId, ...c.values, createdByCaseId: c.caseId }))));
   }
   const links = opened.flatMap(({ plan }) => {
     const contactId = contactOf(plan.contact);
@@ -250,18 +292,18 @@ export async function writeIntake(
       chunk.map((l) => sql`(${l.caseId}::uuid, ${l.contactId}::uuid)`),
       sql`, `,
     );
-    await tx.execute(sql`update ${cases} set contact_id = v.contact_id from (values ${values}) as v(case_id, contact_id) where ${cases.id} = v.case_id`);
+    void pipeline.send('case', tx.execute(sql`update ${cases} set contact_id = v.contact_id from (values ${values}) as v(case_id, contact_id) where ${cases.id} = v.case_id`));
   }
   // New mail makes the case unread again, closed cases included (seed: "the case becomes New").
   const appendedIds = [...new Set(entries.flatMap((e) => (e.plan.kind === 'append' ? [e.plan.caseId] : [])))];
   if (appendedIds.length > 0) {
-    const rows = await tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning();
-    for (const row of rows) caseRows.set(row.id, row);
+    const update = tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning();
+    void pipeline.send('case', update).then((rows) => rows.forEach((row) => caseRows.set(row.id, row)));
   }
 
   const messageIds = entries.map(() => randomUUID());
   for (const chunk of inChunks(entries.map((entry, i) => ({ entry, id: messageIds[i]! })))) {
-    await tx.insert(caseMessages).values(
+    const insert = tx.insert(caseMessages).values(
       chunk.map(({ entry: { parsed, plan, rawMessageId }, id }) => ({
         id,
         caseId: plan.caseId,
@@ -284,29 +326,35 @@ export async function writeIntake(
         createdAt: sql`clock_timestamp()`,
       })),
     );
+    void pipeline.send('case', insert);
   }
 
   const files = entries.flatMap((entry, i) => entry.parsed.attachments.map((a) => ({ ...a, caseMessageId: messageIds[i]! })));
-  if (files.length > 0) progress.stage = 'attachments';
   for (const chunk of inChunks(files)) {
-    await withLargeBytea(
+    const insert = withLargeBytea(
       tx,
       chunk.map((a) => a.content),
       (contents) =>
-        tx.insert(attachments).values(
-          chunk.map((a, i) => ({
-            caseMessageId: a.caseMessageId,
-            filename: a.filename,
-            contentType: a.contentType,
-            size: a.size,
-            contentId: a.contentId,
-            inline: a.inline,
-            checksum: a.checksum,
-            content: contents[i]!,
-          })),
-        ),
+        tx
+          .insert(attachments)
+          .values(
+            chunk.map((a, i) => ({
+              caseMessageId: a.caseMessageId,
+              filename: a.filename,
+              contentType: a.contentType,
+              size: a.size,
+              contentId: a.contentId,
+              inline: a.inline,
+              checksum: a.checksum,
+              content: contents[i]!,
+            })),
+          )
+          // Started here, not when withLargeBytea's promise settles: small values go out in order at once.
+          .execute(),
     );
+    void pipeline.send('attachments', insert);
   }
+  await pipeline.drain();
 
   const results: IntakeResult[] = [];
   const events: CaseEvent[] = [];
@@ -319,10 +367,12 @@ export async function writeIntake(
       results.push({ kind: 'appended', caseId: row.id, caseNumber: row.number, caseMessageId, reason: entry.plan.reason });
       continue;
     }
-    progress.stage = 'auto-reply';
     const autoReply = entry.isRetry
       ? ({ queued: false, skip: 'retry' } as const)
-      : await queueAutoReply(tx, { ctx, parsed: entry.parsed, caseId: row.id, caseNumber: row.number, isInitialImport: entry.isInitialImport, now });
+      : await pipeline.send(
+          'auto-reply',
+          queueAutoReply(tx, { ctx, parsed: entry.parsed, caseId: row.id, caseNumber: row.number, isInitialImport: entry.isInitialImport, now }),
+        );
     events.push({ type: 'case.created', case: caseEventSummary(row) });
     results.push({
       kind: 'created',
@@ -334,7 +384,7 @@ export async function writeIntake(
     });
   }
 
-  progress.stage = 'notify';
-  await publishCaseEvents(tx, events);
+  await pipeline.send('notify', publishCaseEvents(tx, events));
+  await pipeline.drain();
   return results;
 }

@@ -25,13 +25,23 @@
 //   the undone round drew stay unused (a sequence does not roll back), so case numbers may have gaps.
 // - importDone counts every message of the import that this call handled, the same mail again and
 //   quarantined ones included (they are progress through the mailbox), but not a UID seen before.
+import { randomUUID } from 'node:crypto';
 import type { Database, Transaction } from '../db/client';
 import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
-import { withLargeBytea } from '../db/large-bytea';
+import { LARGE_BYTEA_BYTES, withLargeBytea } from '../db/large-bytea';
 import { env } from '../env';
 import { type ParsedInbound, type ParseOutcome, tryParseInbound } from '../mail/parse-message';
-import { type IngestStage, type IntakeContext, type IntakeEntry, type IntakeResult, loadIntakeContext, planIntake, writeIntake } from './case-intake';
+import {
+  type IngestStage,
+  type IntakeContext,
+  type IntakeEntry,
+  type IntakeResult,
+  loadIntakeContext,
+  planIntake,
+  StatementPipeline,
+  writeIntake,
+} from './case-intake';
 import { advanceCursor, lockProcessorForIngest } from './ingest-mailbox';
 import { findStoredUids, quarantineMessage } from './quarantine';
 import { rawSha256 } from './same-mail';
@@ -57,7 +67,7 @@ export type IngestMessageOptions = {
 /** A message as fetched from the mailbox. */
 export type FetchedMessage = { uid: number; raw: Buffer; isImport: boolean };
 /** A fetched message parsed and hashed (prepareMessages). */
-export type PreparedMessage = FetchedMessage & { sha256: string; parsed: ParseOutcome };
+export type PreparedMessage = FetchedMessage & Prepared;
 
 export type IngestBatchOptions = {
   db: Database;
@@ -93,16 +103,23 @@ export async function ingestBatch(opts: IngestBatchOptions): Promise<IngestResul
   return results;
 }
 
+/** A message's hash and parse outcome: what prepareMessages adds. */
+export type Prepared = { sha256: string; parsed: ParseOutcome };
+
+/** Hashes and parses on this thread (the worker parses on a thread of its own: worker/parse-pool.ts). */
+export async function prepareHere(raw: Buffer): Promise<Prepared> {
+  return { sha256: rawSha256(raw), parsed: await tryParseInbound(raw) };
+}
+
 /**
  * Parses and hashes: CPU work that needs no database, so the worker does it for its next batch while the
  * current one is being written. A message that does not parse carries the reason (quarantined at ingest).
  */
-export async function prepareMessages(messages: Array<FetchedMessage | PreparedMessage>): Promise<PreparedMessage[]> {
-  const prepared: PreparedMessage[] = [];
-  for (const message of messages) {
-    prepared.push('parsed' in message ? message : { ...message, sha256: rawSha256(message.raw), parsed: await tryParseInbound(message.raw) });
-  }
-  return prepared;
+export async function prepareMessages(
+  messages: Array<FetchedMessage | PreparedMessage>,
+  prepare: (raw: Buffer) => Promise<Prepared> = prepareHere,
+): Promise<PreparedMessage[]> {
+  return Promise.all(messages.map(async (message) => ('parsed' in message ? message : { ...message, ...(await prepare(message.raw)) })));
 }
 
 async function ingestPrepared(opts: IngestBatchOptions, prepared: PreparedMessage[]): Promise<IngestResult[]> {
@@ -196,9 +213,11 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
       handled = plans.length;
       const round = pending.slice(0, plans.length);
 
-      progress.stage = 'store';
+      const pipeline = new StatementPipeline(progress);
       const toStore = round.filter((_, i) => plans[i]!.kind !== 'same-mail').map((c) => c.message);
-      const rawIds = await storeRawMessages(sp, ctx.processor.id, opts.uidValidity, toStore);
+      const rawIds = storeRawMessages(sp, pipeline, ctx.processor.id, opts.uidValidity, toStore);
+      // A large raw message is staged in slices first; its row must exist before the messages that name it.
+      if (toStore.some((m) => m.raw.length > LARGE_BYTEA_BYTES)) await pipeline.drain();
       const entries: IntakeEntry[] = [];
       const entryIndexes: number[] = [];
       for (const [i, candidate] of round.entries()) {
@@ -217,7 +236,7 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
         });
         entryIndexes.push(candidate.index);
       }
-      const written = await writeIntake(sp, ctx, entries, opts.now, progress);
+      const written = await writeIntake(sp, ctx, entries, opts.now, pipeline);
       for (const [i, result] of written.entries()) results[entryIndexes[i]!] = result;
     });
     return handled;
@@ -233,19 +252,25 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
   }
 }
 
-/** Inserts the raw bytes of a round's messages; returns their ids by UID. */
-async function storeRawMessages(tx: Transaction, processorId: string, uidValidity: number, messages: PreparedMessage[]): Promise<Map<number, string>> {
-  const ids = new Map<number, string>();
+/** Sends the insert of a round's raw bytes; returns their ids (made here) by UID. */
+function storeRawMessages(
+  tx: Transaction,
+  pipeline: StatementPipeline,
+  processorId: string,
+  uidValidity: number,
+  messages: PreparedMessage[],
+): Map<number, string> {
+  const ids = new Map(messages.map((m) => [m.uid, randomUUID()]));
   if (messages.length === 0) return ids;
-  const rows = await withLargeBytea(
+  const insert = withLargeBytea(
     tx,
     messages.map((m) => m.raw),
     (contents) =>
       tx
         .insert(rawMessages)
-        .values(messages.map((m, i) => ({ processorId, uidValidity, uid: m.uid, size: m.raw.length, content: contents[i]! })))
-        .returning({ id: rawMessages.id, uid: rawMessages.uid }),
+        .values(messages.map((m, i) => ({ id: ids.get(m.uid)!, processorId, uidValidity, uid: m.uid, size: m.raw.length, content: contents[i]! })))
+        .execute(),
   );
-  for (const row of rows) ids.set(row.uid!, row.id);
+  void pipeline.send('store', insert);
   return ids;
 }

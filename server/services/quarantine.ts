@@ -22,7 +22,7 @@ import { env } from '../env';
 import { readHeaderPreview } from '../mail/header-preview';
 import { tryParseInbound } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
-import { type IngestStage, loadIntakeContext, planIntake, writeIntake } from './case-intake';
+import { type IngestStage, loadIntakeContext, planIntake, StatementPipeline, writeIntake } from './case-intake';
 import type { IngestResult } from './ingest';
 import { lockProcessorForIngest } from './ingest-mailbox';
 
@@ -123,7 +123,7 @@ export async function retryQuarantined({ db, quarantineId, actor, now = new Date
             return { kind: 'duplicate', why: 'same-mail' };
           }
           const entry = { parsed: parsed.value, plan: plan!, rawMessageId: current.rawMessageId, isInitialImport: false, isRetry: true };
-          const [written] = await writeIntake(sp, ctx, [entry], now, progress);
+          const [written] = await writeIntake(sp, ctx, [entry], now, new StatementPipeline(progress));
           await resolve(written!.caseMessageId);
           return written!;
         });
