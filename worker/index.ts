@@ -35,6 +35,7 @@ async function main() {
   // LEASE_TTL_MS, after which the worker stopped and restarted every session (bench/scenarios/many-mailboxes.ts).
   const leasePool = createPool(database.url, { max: 1, applicationName: 'leopard-worker-leases' });
   const parsePool = new ParsePool(log.child({ part: 'parse' }));
+  parsePool.start();
   const supervisor = new Supervisor({
     db: leasePool.db,
     sql: sql(),

@@ -35,6 +35,11 @@ export class ParsePool {
 
   constructor(private readonly log: Logger) {}
 
+  /** Starts the thread now: loading it takes a few hundred ms, which the first mail should not wait for. */
+  start(): void {
+    if (!this.closed) this.thread();
+  }
+
   /** The raw bytes come back in the answer; `raw` itself may be emptied (moved to the thread). */
   prepare(raw: Buffer): Promise<Prepared & { raw: Buffer }> {
     if (this.closed) return prepareHere(raw).then((p) => ({ ...p, raw }));

@@ -277,7 +277,10 @@ export async function writeIntake(
         })),
       )
       .returning();
-    void pipeline.send('case', insert).then((rows) => rows.forEach((row) => caseRows.set(row.id, row)));
+    void pipeline.send('case', insert).then(
+      (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
+      () => {}, // reported by drain()
+    );
   }
   for (const chunk of inChunks(newContacts)) {
     // Remembered as created by this case: marking the case as spam may delete the contact again.
@@ -298,7 +301,10 @@ export async function writeIntake(
   const appendedIds = [...new Set(entries.flatMap((e) => (e.plan.kind === 'append' ? [e.plan.caseId] : [])))];
   if (appendedIds.length > 0) {
     const update = tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning();
-    void pipeline.send('case', update).then((rows) => rows.forEach((row) => caseRows.set(row.id, row)));
+    void pipeline.send('case', update).then(
+      (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
+      () => {}, // reported by drain()
+    );
   }
 
   const messageIds = entries.map(() => randomUUID());

@@ -200,6 +200,7 @@ function mailboxOf(ctx: IntakeContext, uidValidity: number, message: PreparedMes
  */
 async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptions, pending: Candidate[], results: IngestResult[], alone = false): Promise<number> {
   const progress: { stage: IngestStage } = { stage: 'thread' };
+  let planned = false;
   let handled = 1;
   try {
     // drizzle turns a nested transaction into a savepoint: a failure undoes this round only.
@@ -210,6 +211,7 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
         alone: !message.isImport,
       }));
       const plans = await planIntake(sp, ctx, candidates, progress);
+      planned = true;
       handled = plans.length;
       const round = pending.slice(0, plans.length);
 
@@ -242,6 +244,8 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
     return handled;
   } catch (err) {
     if (isTransientDatabaseError(err)) throw err;
+    // Planning failed for a list: the message at fault may be any of them; take the first alone.
+    if (!alone && !planned && pending.length > 1) return ingestRound(tx, ctx, opts, pending, results, true);
     if (!alone && handled > 1) {
       for (let i = 0; i < handled; ) i += await ingestRound(tx, ctx, opts, pending.slice(i, handled), results, true);
       return handled;
