@@ -23,12 +23,18 @@
 //   a large mailbox would otherwise double its storage.
 // - A round that fails is undone as a whole, then its messages are taken one round each; the case numbers
 //   the undone round drew stay unused (a sequence does not roll back), so case numbers may have gaps.
+// - A transaction of import mail only commits without waiting for its WAL flush (synchronous_commit off):
+//   if Postgres crashes within the next fraction of a second, the transaction is lost whole, the cursor
+//   with it, and the worker fetches those messages again (WAL is flushed in order, so nothing after it can
+//   survive without it). Import mail sends no auto-reply, so nothing outside the database acted on it;
+//   live mail, whose auto-reply leaves the building, commits synchronously.
 // - importDone counts every message of the import that this call handled, the same mail again and
 //   quarantined ones included (they are progress through the mailbox), but not a UID seen before.
 import { randomUUID } from 'node:crypto';
 import type { Database, Transaction } from '../db/client';
 import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
+import { sql } from 'drizzle-orm';
 import { LARGE_BYTEA_BYTES, withLargeBytea } from '../db/large-bytea';
 import { env } from '../env';
 import { type ParsedInbound, type ParseOutcome, tryParseInbound } from '../mail/parse-message';
@@ -147,6 +153,7 @@ async function withRetries<T>(run: () => Promise<T>): Promise<T> {
 
 async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): Promise<IngestResult[]> {
   return opts.db.transaction(async (tx) => {
+    if (messages.every((m) => m.isImport)) await tx.execute(sql`set local synchronous_commit to off`);
     const processor = await lockProcessorForIngest(tx, opts.processorId, opts.uidValidity);
     const ctx = await loadIntakeContext(tx, {
       processor,
