@@ -8,6 +8,7 @@ import { prepareDatabase } from '../server/db/prepare';
 import { env } from '../server/env';
 import { createLogger } from '../server/log';
 import { onShutdownSignals, runMain } from '../server/process-lifecycle';
+import { ConnectGate } from './connect-gate';
 import { startHealthServer } from './health';
 import { transportFromEnv } from './mail-transports';
 import { createWorkerMetrics } from './metrics';
@@ -16,6 +17,9 @@ import { ParsePool } from './parse-pool';
 import { Supervisor } from './supervisor';
 
 const SHUTDOWN_GRACE_MS = 15_000;
+/** Mailbox sessions logging in at once (worker/connect-gate.ts), and the longest one may hold its turn. */
+const CONCURRENT_LOGINS = 16;
+const LOGIN_TURN_MS = 10_000;
 /** More than this many mailboxes on one worker is a sign to run another worker. */
 const MAX_SESSIONS_PER_WORKER = 5_000;
 
@@ -51,6 +55,7 @@ async function main() {
       pollIntervalMs: config.POLL_INTERVAL_MS,
       onMailQueued: () => outbox.wake(),
       prepare: (raw) => parsePool.prepare(raw),
+      connectGate: new ConnectGate(CONCURRENT_LOGINS, LOGIN_TURN_MS),
     },
   });
   const health = await startHealthServer({

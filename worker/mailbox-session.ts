@@ -13,6 +13,7 @@ import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-pro
 import { type IngestResult, ingestBatch, type Prepared, type PreparedMessage, prepareMessages } from '../server/services/ingest';
 import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
+import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
 import { uidSets } from './uid-sets';
 import { WakeSignal } from './wake-signal';
@@ -32,6 +33,8 @@ export type MailboxSessionDeps = {
   pollIntervalMs: number;
   /** Called after a commit that queued outbound mail, so the sender runs at once. */
   onMailQueued: () => void;
+  /** Limits how many sessions log in at once (worker/connect-gate.ts); unlimited when not given. */
+  connectGate?: ConnectGate;
   /** Hashes and parses a fetched message (worker/parse-pool.ts; on this thread when not given). */
   prepare?: (raw: Buffer) => Promise<Prepared>;
 };
@@ -109,6 +112,13 @@ export class MailboxSession {
         await this.report({ status: 'error', error: problem.message }).catch((reportErr: unknown) =>
           this.log().error({ err: reportErr }, 'could not record the mailbox error'),
         );
+        // The failed connection's close (or mail announced before it failed) must not cut the backoff
+        // short: a wrong password would otherwise be retried at once, again and again. stop() still does.
+        const failed = this.client;
+        this.client = null;
+        failed?.close();
+        this.signal.clear();
+        if (this.stopping) break;
         await this.signal.wait(backoffDelayMs(RECONNECT_BACKOFF, failures));
       } finally {
         const client = this.client;
@@ -135,13 +145,21 @@ export class MailboxSession {
       this.announcedAt ??= performance.now();
       this.signal.wake();
     });
-    client.on('close', () => this.signal.wake());
+    // A live session's connection dropping ends its wait at once; a replaced or failed one's does not.
+    client.on('close', () => {
+      if (this.client === client) this.signal.wake();
+    });
     // Without a listener an 'error' event would crash the worker; the close that follows reconnects.
     client.on('error', (err: Error) => this.log().debug({ err: err.message }, 'imap client error'));
-    if (this.stopping) throw new SessionStopped();
-    await client.connect();
-
-    const mailbox = await client.mailboxOpen('INBOX', { readOnly: !sessionSettings.markSeen });
+    const release = await this.deps.connectGate?.enter();
+    let mailbox: Awaited<ReturnType<ImapFlow['mailboxOpen']>>;
+    try {
+      if (this.stopping) throw new SessionStopped();
+      await client.connect();
+      mailbox = await client.mailboxOpen('INBOX', { readOnly: !sessionSettings.markSeen });
+    } finally {
+      release?.();
+    }
     let cursor = await beginSync({
       db: this.deps.db,
       processorId: this.processorId,

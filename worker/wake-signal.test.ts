@@ -19,6 +19,15 @@ describe('wake signal', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it('forgets a wake that came before the wait when cleared', async () => {
+    const signal = new WakeSignal();
+    signal.wake();
+    signal.clear();
+    const started = performance.now();
+    await signal.wait(30);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
   it('times out when nobody wakes it', async () => {
     const signal = new WakeSignal();
     const started = performance.now();

@@ -13,6 +13,11 @@ export class WakeSignal {
     }
   }
 
+  /** Forgets a wake that nobody waited for (what it announced has been dealt with). */
+  clear(): void {
+    this.pending = false;
+  }
+
   wait(ms: number): Promise<void> {
     if (this.pending) {
       this.pending = false;

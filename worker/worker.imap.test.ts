@@ -149,6 +149,14 @@ describe('the worker taking mail from a mailbox', () => {
     const healthy = await connectMailbox({ autoReply: false });
     const failed = await eventually('the error state', () => processorRow(broken.processorId), (p) => p.syncStatus === 'error');
     expect(failed.lastError).toMatch(/password|login|auth/i);
+    // Tried again after 1 s, then 2 s…: a few attempts in three seconds, not one after the other.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const attempts = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(broken.processorId) && line.includes('mailbox session failed')).length;
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(4);
 
     await dovecot.append(healthy.user, rawMail({ subject: 'still flowing' }));
     await waitForInbound(healthy.processorId, 1);

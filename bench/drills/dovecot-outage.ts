@@ -1,6 +1,7 @@
 // Drill: Dovecot stopped for 30 s (DRILL_OUTAGE_SECONDS) and started again while mail keeps arriving
 // (delivered into the Maildirs, as the mail server's delivery agent would while IMAP is down). Times
 // until ingest resumes and until the backlog is stored; ends with the exactly-once check.
+import { RECONNECT_BACKOFF } from '../../server/domain/retry-backoff';
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
 import { checkExactlyOnce, describeExactlyOnce, isExactlyOnce } from '../lib/exactly-once';
@@ -71,7 +72,7 @@ export const dovecotOutage: Scenario = {
           },
         ],
         notes: [
-          `${MAILBOXES} processors on one worker (product defaults; reconnect backoff 1 s doubling to 60 s, ±20%); one realistic message every ${MAIL_INTERVAL_MS} ms delivered into the Maildirs throughout.`,
+          `${MAILBOXES} processors on one worker (product defaults; reconnect backoff ${RECONNECT_BACKOFF.baseMs / 1000} s doubling to ${RECONNECT_BACKOFF.maxMs / 1000} s, ±${RECONNECT_BACKOFF.jitter * 100}%); one realistic message every ${MAIL_INTERVAL_MS} ms delivered into the Maildirs throughout.`,
           `Dovecot stopped ${fmt(STEADY_BEFORE_MS / 1000)} s into the stream for ${downSeconds} s; ${backlog.length} messages arrived meanwhile. After the restart: first message stored after ${fmt(resumeSeconds, 1)} s, the whole outage backlog after ${fmt(backlogSeconds, 1)} s.`,
           `Exactly-once: ${describeExactlyOnce(check)}.`,
         ],

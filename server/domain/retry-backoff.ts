@@ -4,7 +4,12 @@
 
 export type BackoffPolicy = { baseMs: number; maxMs: number; jitter: number };
 
-export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000, jitter: 0.2 };
+/**
+ * A mailbox that cannot connect is tried again after 1, 2, 4… s, at most every 30 s: a server back from an
+ * outage is reached within about half a minute, and a thousand mailboxes of a down server cost it a few
+ * dozen attempts a second. A wrong password is retried the same way; the admin's fix restarts the session.
+ */
+export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000, jitter: 0.2 };
 export const OUTBOX_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60 * 60_000, jitter: 0.2 };
 /** After this many failed attempts an outbound mail is marked failed and shown as such. */
 export const OUTBOX_MAX_ATTEMPTS = 10;
