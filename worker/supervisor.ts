@@ -3,15 +3,28 @@
 // and leases free runnable processors. An admin change arrives as a NOTIFY and triggers a tick at
 // once; a changed connection setting restarts that processor's session. Workers share the work:
 // each holds at most its fair share (runnable processors / live workers) and hands back the rest,
-// so a worker started later gets mailboxes without waiting for another to die.
+// so a worker started later gets mailboxes without waiting for another to die. A dead worker's mailboxes
+// are taken over the moment its leases lapse: the supervisor also ticks then.
 import { eq, inArray } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
 import { emailProcessors } from '../server/db/schema';
 import type { Logger } from '../server/log';
-import { acquireLeases, fairShare, forgetWorker, heartbeat, releaseLeases, renewLeases, unrunnableAmong } from '../server/services/leases';
+import {
+  acquireLeases,
+  fairShare,
+  forgetWorker,
+  heartbeat,
+  msUntilNextForeignLapse,
+  releaseLeases,
+  renewLeases,
+  unrunnableAmong,
+} from '../server/services/leases';
 import { PROCESSORS_CHANNEL } from '../server/services/processors';
 import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
+
+/** Ticks this long after a foreign lease lapses, so Postgres's now() has certainly passed it. */
+const LAPSE_MARGIN_MS = 50;
 
 export type SupervisorOptions = {
   db: Database;
@@ -26,6 +39,8 @@ export type SupervisorOptions = {
 export class Supervisor {
   private readonly sessions = new Map<string, MailboxSession>();
   private timer: NodeJS.Timeout | null = null;
+  /** A tick at the moment another worker's next lease or heartbeat lapses. */
+  private lapseTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
   private stopped = false;
@@ -106,6 +121,18 @@ export class Supervisor {
     }
     const room = limit - this.sessions.size;
     if (room > 0) await this.startSessions(await acquireLeases({ db, workerId, ttlMs: leaseTtlMs, limit: room }));
+    await this.tickAtNextLapse();
+  }
+
+  private async tickAtNextLapse(): Promise<void> {
+    const { db, workerId, leaseTtlMs } = this.options;
+    const ms = await msUntilNextForeignLapse({ db, workerId, ttlMs: leaseTtlMs });
+    if (this.lapseTimer) clearTimeout(this.lapseTimer);
+    this.lapseTimer = null;
+    // The interval tick comes soon enough for anything later than it.
+    if (ms === null || this.stopped || ms > leaseTtlMs / 3) return;
+    this.lapseTimer = setTimeout(() => this.requestTick(), Math.max(0, ms) + LAPSE_MARGIN_MS);
+    this.lapseTimer.unref();
   }
 
   private async settingsVersion(processorId: string): Promise<number | null> {
@@ -147,6 +174,7 @@ export class Supervisor {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.lapseTimer) clearTimeout(this.lapseTimer);
     await this.ticking;
     await this.unlisten?.().catch(() => {});
     const held = this.heldProcessorIds;

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/harness/test-database';
 import { emailProcessors, processorFilters, workers } from '../db/schema';
-import { acquireLeases, fairShare, forgetWorker, heartbeat, releaseLeases, renewLeases, unrunnableAmong } from './leases';
+import { acquireLeases, fairShare, forgetWorker, heartbeat, msUntilNextForeignLapse, releaseLeases, renewLeases, unrunnableAmong } from './leases';
 
 let testDb: TestDatabase;
 
@@ -100,5 +100,29 @@ describe('sharing processors among workers', () => {
     await testDb.db.update(workers).set({ heartbeatAt: sql`now() - interval '11 seconds'` }).where(eq(workers.id, 'stalled'));
     await forgetWorker({ db: testDb.db, workerId: 'leaving' });
     expect(await fairShare({ db: testDb.db, ttlMs: 10_000 })).toBe(4);
+  });
+
+  it("says when another worker's next lease or heartbeat lapses, ignoring its own and lapsed ones", async () => {
+    await testDb.db.delete(workers);
+    await addProcessor(300);
+    await addProcessor(301);
+    const db = testDb.db;
+    expect(await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 })).toBeNull();
+    await acquireLeases({ db, workerId: 'w1', ttlMs: 10_000, limit: 1 });
+    await heartbeat({ db, workerId: 'w1', ttlMs: 10_000 });
+    expect(await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 })).toBeNull();
+
+    await acquireLeases({ db, workerId: 'w2', ttlMs: 4_000, limit: 1 });
+    const lease = await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 });
+    expect(lease).toBeGreaterThan(3_000);
+    expect(lease).toBeLessThanOrEqual(4_000);
+
+    // w2's heartbeat, two seconds old with a 10 s lapse time: 8 s left, later than its lease.
+    await db.insert(workers).values({ id: 'w2', heartbeatAt: sql`now() - interval '2 seconds'` });
+    expect(await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 })).toBeLessThanOrEqual(4_000);
+    await db.update(emailProcessors).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(emailProcessors.leaseOwner, 'w2'));
+    const heartbeatLeft = await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 });
+    expect(heartbeatLeft).toBeGreaterThan(7_000);
+    expect(heartbeatLeft).toBeLessThanOrEqual(8_000);
   });
 });

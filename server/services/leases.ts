@@ -83,3 +83,19 @@ export async function fairShare({ db, ttlMs }: { db: Database; ttlMs: number }):
       (select count(*)::int from workers where heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000})) as live`);
   return Math.ceil(row.runnable / Math.max(1, row.live));
 }
+
+/**
+ * Milliseconds until the next lease or heartbeat of another worker lapses, or null when none is pending:
+ * the supervisor ticks at that moment, so a dead worker's mailboxes are taken over when its leases lapse
+ * rather than up to a tick interval later.
+ */
+export async function msUntilNextForeignLapse({ db, workerId, ttlMs }: LeaseOptions): Promise<number | null> {
+  const [row] = await db.execute<{ ms: number | null }>(sql`
+    select (extract(epoch from least(
+      (select min(lease_expires_at) from email_processors
+        where lease_owner is not null and lease_owner <> ${workerId} and lease_expires_at > now()),
+      (select min(heartbeat_at) + make_interval(secs => ${ttlMs / 1000}) from workers
+        where id <> ${workerId} and heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000}))
+    ) - now()) * 1000)::float8 as ms`);
+  return row?.ms ?? null;
+}
