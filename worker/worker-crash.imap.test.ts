@@ -13,6 +13,7 @@ import { caseMessages, outbox } from '../server/db/schema';
 import { type DovecotHarness, startDovecot } from '../test/harness/dovecot';
 import { mailboxHarness, type MailboxHarness, seedAdmin } from '../test/harness/mailboxes';
 import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
+import { seededRandom } from '../test/harness/seeded-random';
 import { type FakeResendServer, startResendServer } from '../test/harness/resend-server';
 import { createTestDatabase, type TestDatabase } from '../test/harness/test-database';
 import { eventually, startWorker, type WorkerProcess } from '../test/harness/worker-process';
@@ -48,18 +49,6 @@ afterAll(async () => {
   await Promise.all([dovecot?.stop(), resend?.close()]);
   await testDb?.drop();
 });
-
-/** mulberry32: a small seeded generator, enough to pick kill moments reproducibly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function startTheWorker(): Promise<WorkerProcess> {
   const started = await startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem, resend });

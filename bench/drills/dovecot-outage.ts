@@ -4,7 +4,7 @@
 import { RECONNECT_BACKOFF } from '../../server/domain/retry-backoff';
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
-import { checkExactlyOnce, describeExactlyOnce, isExactlyOnce } from '../lib/exactly-once';
+import { checkExactlyOnce, describeExactlyOnce, exactlyOnceRow } from '../lib/exactly-once';
 import { MailStream } from '../lib/mail-stream';
 import { StoreWatcher } from '../lib/store-watcher';
 import { fmt } from '../lib/stats';
@@ -61,15 +61,7 @@ export const dovecotOutage: Scenario = {
             goal: '',
             met: null,
           },
-          {
-            scenario: 'drill: Dovecot outage',
-            measure: 'nothing lost or doubled',
-            baseline: `${check.expected} delivered`,
-            figure: `${check.stored} stored, ${check.lost.length} lost, ${check.doubled.length} doubled`,
-            ratio: '',
-            goal: 'exactly once',
-            met: isExactlyOnce(check) && allStoredAt !== null,
-          },
+          exactlyOnceRow('drill: Dovecot outage', check, allStoredAt !== null),
         ],
         notes: [
           `${MAILBOXES} processors on one worker (product defaults; reconnect backoff ${RECONNECT_BACKOFF.baseMs / 1000} s doubling to ${RECONNECT_BACKOFF.maxMs / 1000} s, ±${RECONNECT_BACKOFF.jitter * 100}%); one realistic message every ${MAIL_INTERVAL_MS} ms delivered into the Maildirs throughout.`,

@@ -4,7 +4,7 @@
 // resumes; ends with the exactly-once check.
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
-import { checkExactlyOnce, describeExactlyOnce, isExactlyOnce } from '../lib/exactly-once';
+import { checkExactlyOnce, describeExactlyOnce, exactlyOnceRow } from '../lib/exactly-once';
 import { MailStream } from '../lib/mail-stream';
 import { StoreWatcher } from '../lib/store-watcher';
 import { fmt } from '../lib/stats';
@@ -67,15 +67,7 @@ export const postgresRestart: Scenario = {
             goal: '',
             met: null,
           },
-          {
-            scenario: 'drill: Postgres restart',
-            measure: 'nothing lost or doubled',
-            baseline: `${check.expected} delivered`,
-            figure: `${check.stored} stored, ${check.lost.length} lost, ${check.doubled.length} doubled`,
-            ratio: '',
-            goal: 'exactly once',
-            met: isExactlyOnce(check) && allStoredAt !== null,
-          },
+          exactlyOnceRow('drill: Postgres restart', check, allStoredAt !== null),
         ],
         notes: [
           `${MAILBOXES} processors on one worker; one realistic message every ${MAIL_INTERVAL_MS} ms delivered into the Maildirs throughout; Postgres (embedded, fsync on) stopped ${STEADY_BEFORE_MS / 1000} s in, started again ${fmt((startedAt - stoppedAt) / 1000, 1)} s later on the same data.`,

@@ -3,7 +3,7 @@
 // printed, and the drill fails if memory keeps climbing in the second half. Ends with the exactly-once check.
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
-import { checkExactlyOnce, describeExactlyOnce, isExactlyOnce } from '../lib/exactly-once';
+import { checkExactlyOnce, describeExactlyOnce, exactlyOnceRow } from '../lib/exactly-once';
 import { MailStream } from '../lib/mail-stream';
 import { cpuSeconds, readMemory } from '../lib/proc';
 import { StoreWatcher } from '../lib/store-watcher';
@@ -87,15 +87,7 @@ export const soak: Scenario = {
             goal: `2nd half ≤ +${GROWTH_LIMIT_MB_PER_10_MIN} MB/10 min`,
             met: minutes.length < MIN_MINUTES_FOR_TREND ? null : heapSlope <= GROWTH_LIMIT_MB_PER_10_MIN,
           },
-          {
-            scenario: 'drill: soak',
-            measure: 'nothing lost or doubled',
-            baseline: `${check.expected} delivered`,
-            figure: `${check.stored} stored, ${check.lost.length} lost, ${check.doubled.length} doubled`,
-            ratio: '',
-            goal: 'exactly once',
-            met: isExactlyOnce(check) && allStoredAt !== null,
-          },
+          exactlyOnceRow('drill: soak', check, allStoredAt !== null),
         ],
         notes: [
           `${MAILBOXES} processors (auto-reply on) on one worker; ${rate} realistic messages/s (2–200 KB mix) delivered into the Maildirs for ${seconds} s: ${stream.delivered.length} messages, ${ctx.resend.mails.length - repliesBefore} auto-replies sent. Worker CPU ${fmt(workerCpu, 0)} s (${fmt((workerCpu / seconds) * 100)}% of one core).`,

@@ -2,6 +2,7 @@
 // stored exactly once as an inbound case message of that mailbox's processor: none lost, none doubled.
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../server/db/client';
+import type { ResultRow } from './report';
 
 export type Delivered = { processorId: string; messageId: string };
 
@@ -36,4 +37,17 @@ export function describeExactlyOnce(r: ExactlyOnce): string {
 
 export function isExactlyOnce(r: ExactlyOnce): boolean {
   return r.lost.length === 0 && r.doubled.length === 0 && r.stored === r.expected && r.quarantined === 0;
+}
+
+/** The result row "nothing lost or doubled"; `complete` is false when the run stopped waiting before all was stored. */
+export function exactlyOnceRow(scenario: string, check: ExactlyOnce, complete = true): ResultRow {
+  return {
+    scenario,
+    measure: 'nothing lost or doubled',
+    baseline: `${check.expected} delivered`,
+    figure: `${check.stored} stored, ${check.lost.length} lost, ${check.doubled.length} doubled`,
+    ratio: '',
+    goal: 'exactly once',
+    met: isExactlyOnce(check) && complete,
+  };
 }

@@ -10,18 +10,6 @@ export type MailKind = 'text' | 'html' | 'attachment' | 'inline-image';
 export const MIN_MAIL_BYTES = 2 * 1024;
 export const MAX_MAIL_BYTES = 200 * 1024;
 
-/** mulberry32: a tiny seeded PRNG, enough to make the same mailbox twice. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FIRST = ['Jane', 'John', 'Amélie', 'Jürgen', 'Priya', 'Kenji', 'Olga', 'Carlos', 'Fatima', 'Liam', 'Noor', 'Sven', 'Chloé', 'Mateo', 'Aiko'];
 const LAST = ['Doe', 'Smith', 'Müller', 'Dubois', 'Sharma', 'Tanaka', 'Ivanova', 'García', 'Haddad', 'O’Brien', 'van Dijk', 'Nowak', 'Rossi'];
 const DOMAINS = ['customer.example', 'acme-corp.example', 'mail.example.org', 'shop.example.net', 'bigco.example'];

@@ -5,7 +5,8 @@ import type { DovecotHarness } from '../../test/harness/dovecot';
 import type { Mailbox } from './deployment';
 import type { Delivered } from './exactly-once';
 import { deliverToMaildir } from './maildir';
-import { realisticMail, seededRandom } from './mail-generator';
+import { seededRandom } from '../../test/harness/seeded-random';
+import { realisticMail } from './mail-generator';
 
 export type DeliveredAt = Delivered & { at: number };
 

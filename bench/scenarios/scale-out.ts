@@ -8,7 +8,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment, PRODUCT_WORKER_ENV } from '../lib/deployment';
-import { checkExactlyOnce, type Delivered, describeExactlyOnce, isExactlyOnce } from '../lib/exactly-once';
+import { checkExactlyOnce, type Delivered, describeExactlyOnce, exactlyOnceRow } from '../lib/exactly-once';
 import { deliverToMaildir } from '../lib/maildir';
 import { probeMail } from '../lib/mail-generator';
 import { ratio } from '../lib/report';
@@ -137,15 +137,7 @@ export const scaleOut: Scenario = {
             goal: '≤ 15 s',
             met: resumedSeconds <= 15,
           },
-          {
-            scenario: '6. scale out',
-            measure: 'nothing lost or doubled',
-            baseline: `${check.expected} delivered`,
-            figure: `${check.stored} stored, ${check.lost.length} lost, ${check.doubled.length} doubled`,
-            ratio: '',
-            goal: 'exactly once',
-            met: isExactlyOnce(check),
-          },
+          exactlyOnceRow('6. scale out', check),
         ],
         notes: [
           `${count} processors; two workers started together with the product defaults (LEASE_TTL_MS ${leaseTtlMs / 1000} s, renewal every ${leaseTtlMs / 3000} s); all idle ${fmt(settleMs / 1000, 1)} s after start (${fmt((performance.now() - started) / 1000, 1)} s incl. checks).`,
