@@ -6,6 +6,8 @@ import { emailProcessors } from './processors';
 
 export const outboxKind = pgEnum('outbox_kind', ['auto_reply']);
 export const outboxStatus = pgEnum('outbox_status', ['pending', 'sent', 'failed']);
+// Why the last attempt did not send: no transport configured on the worker, or the transport refused/failed.
+export const outboxErrorKind = pgEnum('outbox_error_kind', ['no_transport', 'transport']);
 
 // Outbound mail is written here in the transaction that decided to send it and sent after commit.
 // The idempotency key goes to the provider, so a crash between sending and recording sends once.
@@ -32,6 +34,7 @@ export const outbox = pgTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lastError: text('last_error'),
+    lastErrorKind: outboxErrorKind('last_error_kind'),
     providerMessageId: text('provider_message_id'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     ...timestamps,

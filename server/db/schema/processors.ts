@@ -38,6 +38,9 @@ export const emailProcessors = pgTable(
     autoReply: boolean('auto_reply').notNull(),
     // Beyond the seed: self-hosted servers often use their own certificates.
     allowUntrustedCert: boolean('allow_untrusted_cert').notNull().default(false),
+    // Off: without implicit TLS the password is sent only after STARTTLS; a server that offers no
+    // encryption at all is refused rather than given the password in cleartext.
+    allowCleartextLogin: boolean('allow_cleartext_login').notNull().default(false),
     markSeen: boolean('mark_seen').notNull().default(true),
 
     // Sync cursor: advances in the same transaction that stores a message.
@@ -124,4 +127,7 @@ export const workers = pgTable('workers', {
   id: text('id').primaryKey(),
   heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
   startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  // The outgoing transport this worker sends the outbox with ('resend', 'smtp'), null when it has
+  // none: the web app warns on processors with auto-reply when no live worker can send.
+  outboundTransport: text('outbound_transport'),
 });
