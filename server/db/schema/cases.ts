@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { DeliveryReport } from '../../domain/delivery-status';
 import { casePriorities, caseTypes } from './catalog';
 import { bytea, id, timestamps } from './columns';
 import { emailProcessors } from './processors';
@@ -79,6 +80,10 @@ export const threadReason = pgEnum('thread_reason', ['tag', 'reference', 'new'])
 
 export type MessageAddress = { address: string; name: string };
 
+// Which header a message's sender was taken from: From, or Sender / Reply-To when From has no usable
+// address (server/domain/choose-sender.ts); 'none' when no header has one.
+export const senderSource = pgEnum('sender_source', ['from', 'sender', 'reply_to', 'none']);
+
 export const caseMessages = pgTable(
   'case_messages',
   {
@@ -94,6 +99,7 @@ export const caseMessages = pgTable(
     references: text('references').array().notNull().default(sql`'{}'::text[]`),
     fromAddress: text('from_address').notNull().default(''),
     fromName: text('from_name').notNull().default(''),
+    senderSource: senderSource('sender_source').notNull().default('from'),
     to: jsonb('to').$type<MessageAddress[]>().notNull().default([]),
     cc: jsonb('cc').$type<MessageAddress[]>().notNull().default([]),
     subject: text('subject').notNull().default(''),
@@ -101,6 +107,8 @@ export const caseMessages = pgTable(
     textBody: text('text_body'),
     // Stored as received; sanitized on the server before any browser sees it.
     htmlBody: text('html_body'),
+    // A bounce's delivery status (RFC 3464), shown as a notice on the message rather than in its text.
+    deliveryReport: jsonb('delivery_report').$type<DeliveryReport>(),
     threadReason: threadReason('thread_reason').notNull(),
     threadNote: text('thread_note'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
