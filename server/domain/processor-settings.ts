@@ -45,6 +45,8 @@ export const processorSettingsSchema = z.object({
   login: z.string().trim().min(1, 'Enter the login name of the mailbox.').max(320),
   autoReply: z.boolean(),
   allowUntrustedCert: z.boolean().default(false),
+  // Optional so that callers written before it keep the safe default (off); see imap-client-options.ts.
+  allowCleartextLogin: z.boolean().optional(),
 });
 
 const passwordField = z.string().min(1, 'Enter the mailbox password.').max(1000);

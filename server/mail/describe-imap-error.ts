@@ -55,6 +55,9 @@ const CERT_PROBLEMS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'issued for another host name',
 };
 
+const CLEARTEXT_ADVICE =
+  "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow unencrypted login' only for a server on a network you trust.";
+
 const UNTRUSTED_ADVICE = "Turn on 'Accept untrusted certificate' only if you trust this server.";
 
 function where(ctx: ImapErrorContext): string {
@@ -95,6 +98,11 @@ export function describeImapError(err: unknown, ctx: ImapErrorContext = {}): App
   }
   if (UNREACHABLE_CODES.has(code)) {
     return make('IMAP_CONNECTION_REFUSED', `${where(ctx)} cannot be reached from this server (${code}). Check the host name and any firewall.`, err);
+  }
+
+  // ImapFlow's words when STARTTLS is required (imap-client-options.ts) and the server does not offer it.
+  if (e.tlsFailed && ctx.useSsl === false && /does not support STARTTLS|STARTTLS is not possible/i.test(e.message ?? '')) {
+    return make('IMAP_TLS', `${where(ctx)} offers no encryption (no STARTTLS), so Leopard did not send the password. ${CLEARTEXT_ADVICE}`, err);
   }
 
   const certProblem = CERT_PROBLEMS[code];

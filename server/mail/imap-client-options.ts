@@ -14,6 +14,11 @@ export type ImapConnectionSettings = {
   password: string;
   /** Accept a certificate that does not verify (self-signed, expired, other host name). */
   allowUntrustedCert: boolean;
+  /**
+   * Log in over a connection that has no encryption at all (no SSL and the server offers no
+   * STARTTLS). Off unless the admin ticked it: the password would cross the network readable.
+   */
+  allowCleartextLogin?: boolean;
   /** A PEM certificate (or CA) to trust in addition to the public CAs, e.g. a company's own CA. */
   extraCa?: string;
 };
@@ -65,10 +70,10 @@ export function buildImapFlowOptions(settings: ImapConnectionSettings, overrides
     host: settings.host,
     port: settings.port,
     secure: settings.useSsl,
-    // Left unset on purpose: without implicit TLS, ImapFlow upgrades with STARTTLS whenever the
-    // server offers it (certificate checked as configured) and stays in cleartext only when it
-    // does not. `true` would refuse servers without STARTTLS, which some internal servers are.
-    doSTARTTLS: undefined,
+    // Without implicit TLS, STARTTLS is required: a server that does not offer it (or a network that
+    // strips it from the capability list) gets no password, unless the admin allowed a cleartext
+    // login for this processor; then ImapFlow still upgrades whenever STARTTLS is offered.
+    doSTARTTLS: settings.useSsl || settings.allowCleartextLogin ? undefined : true,
     tls,
     auth: { user: settings.login, pass: settings.password },
     // Leopard logs connection problems itself, without personal data; ImapFlow's own log would

@@ -5,6 +5,7 @@ import net, { type LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotHarness, type DovecotUser } from '../../test/harness/dovecot';
 import { freePort } from '../../test/harness/free-port';
+import { startNoStarttlsProxy, type NoStarttlsProxy } from '../../test/harness/no-starttls-proxy';
 import { AppError } from '../errors';
 import { testImapConnection, type ImapConnectionSettings } from './imap-probe';
 
@@ -39,6 +40,7 @@ describe('testImapConnection', () => {
   let dovecot: DovecotHarness;
   let account: DovecotUser;
   let uidValidity: string;
+  let noStarttls: NoStarttlsProxy;
   const fakeServers: net.Server[] = [];
 
   beforeAll(async () => {
@@ -49,10 +51,12 @@ describe('testImapConnection', () => {
     const client = await dovecot.connect(account.user);
     uidValidity = (await client.mailboxOpen('INBOX', { readOnly: true })).uidValidity.toString();
     await client.logout();
+    noStarttls = await startNoStarttlsProxy({ host: dovecot.host, port: dovecot.imapPort });
   });
 
   afterAll(async () => {
     await Promise.all(fakeServers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await noStarttls?.close();
     await dovecot?.stop();
   });
 
@@ -90,6 +94,26 @@ describe('testImapConnection', () => {
       expect(
         await testImapConnection(settings({ port: dovecot.imapPort, useSsl: false, extraCa: undefined, allowUntrustedCert: true })),
       ).toMatchObject({ messageCount: 2, encryption: 'starttls' });
+    });
+
+    it('in cleartext on a server without STARTTLS only when the admin allowed an unencrypted login, and says so', async () => {
+      const result = await testImapConnection(settings({ port: noStarttls.port, useSsl: false, allowCleartextLogin: true }));
+      expect(result).toMatchObject({ messageCount: 2, encryption: 'none' });
+    });
+  });
+
+  describe('refuses a cleartext login', () => {
+    it('on a server without STARTTLS: the password is never sent and the admin is told what to change', async () => {
+      const before = noStarttls.clientBytes().length;
+      const err = await failureOf(testImapConnection(settings({ port: noStarttls.port, useSsl: false })));
+      expect(err.code).toBe('IMAP_TLS');
+      expect(err.message).toBe(
+        `127.0.0.1:${noStarttls.port} offers no encryption (no STARTTLS), so Leopard did not send the password. ` +
+          "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow unencrypted login' only for a server on a network you trust.",
+      );
+      const sent = noStarttls.clientBytes().slice(before);
+      expect(sent).not.toContain(account.password);
+      expect(sent).not.toMatch(/LOGIN|AUTHENTICATE/i);
     });
   });
 
@@ -167,7 +191,7 @@ describe('testImapConnection', () => {
       const port = (silent.address() as net.AddressInfo).port;
 
       const started = Date.now();
-      const err = await failureOf(testImapConnection(settings({ port, useSsl: false }), { timeoutMs: 800 }));
+      const err = await failureOf(testImapConnection(settings({ port, useSsl: false, allowCleartextLogin: true }), { timeoutMs: 800 }));
       expect(err.code).toBe('IMAP_TIMEOUT');
       expect(err.message).toBe(`127.0.0.1:${port} did not answer within 800 ms. Check the host and port, and that this server may connect to it.`);
       expect(Date.now() - started).toBeLessThan(2_500);

@@ -8,7 +8,7 @@ import { loadImapSettings } from './processors';
 export type TestProcessorConnectionOptions = {
   db: Database;
   key: Buffer;
-  input: { id?: string; host: string; port: number; useSsl: boolean; login: string; password?: string; allowUntrustedCert: boolean };
+  input: { id?: string; host: string; port: number; useSsl: boolean; login: string; password?: string; allowUntrustedCert: boolean; allowCleartextLogin?: boolean };
 };
 
 export async function testProcessorConnection({ db, key, input }: TestProcessorConnectionOptions) {
@@ -23,5 +23,5 @@ export async function testProcessorConnection({ db, key, input }: TestProcessorC
     effectivePassword = (await loadImapSettings({ db, id, key })).password;
   }
   const result = await testImapConnection({ ...settings, password: effectivePassword });
-  return { ok: true as const, messageCount: result.messageCount };
+  return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
 }

@@ -25,6 +25,7 @@ export type ProcessorView = {
   login: string;
   autoReply: boolean;
   allowUntrustedCert: boolean;
+  allowCleartextLogin: boolean;
   filterCount: number;
   state: ProcessorState;
   lastSuccessAt: Date | null;
@@ -46,6 +47,7 @@ const viewColumns = {
   login: emailProcessors.login,
   autoReply: emailProcessors.autoReply,
   allowUntrustedCert: emailProcessors.allowUntrustedCert,
+  allowCleartextLogin: emailProcessors.allowCleartextLogin,
   syncStatus: emailProcessors.syncStatus,
   lastError: emailProcessors.lastError,
   importDone: emailProcessors.importDone,
@@ -201,5 +203,6 @@ export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string
     login: row.login,
     password: open(row.passwordCiphertext, key),
     allowUntrustedCert: row.allowUntrustedCert,
+    allowCleartextLogin: row.allowCleartextLogin,
   };
 }

@@ -38,6 +38,7 @@ export const processorsRouter = router({
         login: z.string().trim().min(1, 'Enter the login name of the mailbox.'),
         password: z.string().max(1000).optional(),
         allowUntrustedCert: z.boolean().default(false),
+        allowCleartextLogin: z.boolean().default(false),
       }),
     )
     .mutation(({ input }) => testProcessorConnection({ db: db(), key: env().secretKey, input })),
