@@ -5,6 +5,7 @@ import { imapPort, mailbox } from './mailbox';
 test('an admin connects a mailbox, tests it, adds the default filter and sees it start', async ({ page }) => {
   const box = mailbox(0);
   await signIn(page, admin().email, admin().password);
+  await page.getByRole('button', { name: 'CRM Admin' }).click();
   await page.getByRole('link', { name: 'Email processors' }).click();
   await page.getByRole('link', { name: 'New email processor' }).click();
   const form = page.getByRole('form', { name: 'Email processor' });
@@ -19,7 +20,9 @@ test('an admin connects a mailbox, tests it, adds the default filter and sees it
   await form.getByLabel('Name').fill('Support');
   await form.getByLabel('Server / IP address').fill('127.0.0.1');
   await form.getByLabel('Port').fill(String(imapPort()));
-  await expect(form.getByLabel('Use SSL')).not.toBeChecked();
+  // The harness port is plain IMAP (upgraded with STARTTLS); typing it leaves Use SSL as shown.
+  await expect(form.getByLabel('Use SSL')).toBeChecked();
+  await form.getByLabel('Use SSL').uncheck();
   await form.getByLabel('Login').fill(box.user);
 
   await form.getByLabel('Password').fill('not-the-password');
@@ -35,6 +38,7 @@ test('an admin connects a mailbox, tests it, adds the default filter and sees it
   await form.getByLabel('Password').fill(box.password);
   await form.getByRole('button', { name: 'Test connection' }).click();
   await expect(result).toContainText('Connected and signed in. INBOX holds 0 messages.');
+  await expect(result).toContainText('upgraded with STARTTLS');
 
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('heading', { name: /Support/ })).toBeVisible();
@@ -62,6 +66,7 @@ test('a filter with a broken regular expression is refused on its field, and a p
   await form.getByLabel('Name').fill('Sales');
   await form.getByLabel('Server / IP address').fill('127.0.0.1');
   await form.getByLabel('Port').fill(String(imapPort()));
+  await form.getByLabel('Use SSL').uncheck();
   await form.getByLabel('Login').fill(box.user);
   await form.getByLabel('Password').fill(box.password);
   await form.getByLabel('Accept an untrusted certificate').check();

@@ -21,6 +21,7 @@ test('the admin signs in, adds an agent, and the agent cannot open the admin are
   await signIn(page, admin().email, admin().password);
   await expect(page.getByRole('heading', { name: 'Cases' })).toBeVisible();
 
+  await page.getByRole('button', { name: 'CRM Admin' }).click();
   await page.getByRole('link', { name: 'Users' }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
   const form = page.getByRole('form', { name: 'Add a user' });

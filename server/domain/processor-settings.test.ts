@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProcessorSchema, isValidHost, suggestsSsl, updateProcessorSchema } from './processor-settings';
+import { createProcessorSchema, describeEncryption, isValidHost, sslAdvice, suggestsSsl, updateProcessorSchema } from './processor-settings';
 
 const valid = {
   emailAddress: 'support@example.com',
@@ -52,6 +52,38 @@ describe('processor settings', () => {
 
   it('suggests SSL for 585 and 993 only', () => {
     expect([143, 585, 993, 1993].map(suggestsSsl)).toEqual([false, true, true, false]);
+  });
+
+  describe('the Use SSL suggestion', () => {
+    it('gives no advice while the box matches the port, or for a port the seed does not name', () => {
+      expect(sslAdvice(993, true)).toBeNull();
+      expect(sslAdvice(585, true)).toBeNull();
+      expect(sslAdvice(143, false)).toBeNull();
+      // Custom ports and the digits typed on the way to 993: the admin's box is theirs.
+      for (const port of [9, 99, 995, 10993, 1143]) {
+        expect(sslAdvice(port, true)).toBeNull();
+        expect(sslAdvice(port, false)).toBeNull();
+      }
+    });
+
+    it('suggests ticking SSL on 585 and 993 and unticking it on 143, in words, never by changing the box', () => {
+      expect(sslAdvice(993, false)).toBe('Port 993 usually expects SSL: tick Use SSL unless your server says otherwise.');
+      expect(sslAdvice(585, false)).toMatch(/^Port 585 usually expects SSL/);
+      expect(sslAdvice(143, true)).toBe('Port 143 is usually plain IMAP, upgraded with STARTTLS: untick Use SSL unless your server expects SSL on it.');
+    });
+  });
+
+  it('names each kind of session encryption, and warns only for none', () => {
+    expect(describeEncryption('tls')).toEqual({ text: 'Encrypted with SSL/TLS from the first byte.', warning: false });
+    expect(describeEncryption('starttls').warning).toBe(false);
+    expect(describeEncryption('starttls').text).toContain('STARTTLS');
+    expect(describeEncryption('none').warning).toBe(true);
+    expect(describeEncryption('none').text).toMatch(/^NOT encrypted/);
+  });
+
+  it('keeps a cleartext login off unless it is asked for', () => {
+    expect(createProcessorSchema.parse(valid).allowCleartextLogin).toBeUndefined();
+    expect(createProcessorSchema.parse({ ...valid, allowCleartextLogin: true }).allowCleartextLogin).toBe(true);
   });
 
   it('lets an edit leave the password out', () => {

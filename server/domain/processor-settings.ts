@@ -13,6 +13,37 @@ export function suggestsSsl(port: number): boolean {
   return SUGGESTED_PORTS.some((p) => p.port === port && p.useSsl);
 }
 
+/**
+ * What the form says about "Use SSL" for the port typed so far. A suggestion is only words beside
+ * the box: the form never ticks or unticks it by itself, so a choice the admin made (or left as it
+ * was shown) is never undone by typing a port. Ports other than the seed's three get no advice:
+ * servers on custom ports differ.
+ */
+export function sslAdvice(port: number, useSsl: boolean): string | null {
+  const known = SUGGESTED_PORTS.find((p) => p.port === port);
+  if (!known || known.useSsl === useSsl) return null;
+  return known.useSsl
+    ? `Port ${port} usually expects SSL: tick Use SSL unless your server says otherwise.`
+    : `Port ${port} is usually plain IMAP, upgraded with STARTTLS: untick Use SSL unless your server expects SSL on it.`;
+}
+
+export type ConnectionEncryption = 'tls' | 'starttls' | 'none';
+
+/** How "Test connection" names the encryption of the session it opened; `warning` when there was none. */
+export function describeEncryption(encryption: ConnectionEncryption): { text: string; warning: boolean } {
+  switch (encryption) {
+    case 'tls':
+      return { text: 'Encrypted with SSL/TLS from the first byte.', warning: false };
+    case 'starttls':
+      return { text: 'Encrypted: the connection was upgraded with STARTTLS before the login.', warning: false };
+    case 'none':
+      return {
+        text: 'NOT encrypted: the password and every mail cross the network in cleartext, readable on the way. Use SSL or a server that offers STARTTLS if you can.',
+        warning: true,
+      };
+  }
+}
+
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 

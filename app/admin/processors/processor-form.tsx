@@ -3,13 +3,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import type { ProcessorView } from '@/server/services/processors';
-import { SUGGESTED_PORTS, suggestsSsl } from '@/server/domain/processor-settings';
+import { describeEncryption, SUGGESTED_PORTS, sslAdvice } from '@/server/domain/processor-settings';
 import { CheckboxField, SelectField, TextField } from '../../components/field';
 import { fieldErrorsOf, messageOf } from '../../form-errors';
 import { useToast } from '../../toast';
 import { useTRPC } from '../../trpc';
 
-type TestOutcome = { ok: true; text: string } | { ok: false; text: string } | null;
+type TestOutcome = { ok: true; text: string; warning?: string } | { ok: false; text: string } | null;
 
 function readForm(form: HTMLFormElement) {
   const data = new FormData(form);
@@ -26,6 +26,7 @@ function readForm(form: HTMLFormElement) {
     password: text('password'),
     autoReply: data.get('autoReply') === 'on',
     allowUntrustedCert: data.get('allowUntrustedCert') === 'on',
+    allowCleartextLogin: data.get('allowCleartextLogin') === 'on',
   };
 }
 
@@ -35,8 +36,18 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const editing = Boolean(processor);
+  // Use SSL changes only when the admin clicks it; the port only earns words beside it (sslAdvice).
   const [useSsl, setUseSsl] = useState(processor?.useSsl ?? true);
-  const [sslTouched, setSslTouched] = useState(editing);
+  const [port, setPort] = useState(String(processor?.port ?? 993));
+  // Active follows the saved state: Deactivate/Activate on the page change it on the server, and a
+  // later Save must send what is true now, not what the form was loaded with.
+  const savedActive = processor?.active ?? true;
+  const [active, setActive] = useState(savedActive);
+  const [shownActive, setShownActive] = useState(savedActive);
+  if (shownActive !== savedActive) {
+    setShownActive(savedActive);
+    setActive(savedActive);
+  }
   const [test, setTest] = useState<TestOutcome>(null);
 
   const create = useMutation(trpc.processors.create.mutationOptions());
@@ -78,8 +89,11 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
         login: v.login,
         password: v.password || undefined,
         allowUntrustedCert: v.allowUntrustedCert,
+        allowCleartextLogin: v.allowCleartextLogin,
       });
-      setTest({ ok: true, text: `Connected and signed in. INBOX holds ${result.messageCount} message${result.messageCount === 1 ? '' : 's'}.` });
+      const encryption = describeEncryption(result.encryption);
+      const text = `Connected and signed in. INBOX holds ${result.messageCount} message${result.messageCount === 1 ? '' : 's'}.`;
+      setTest(encryption.warning ? { ok: true, text, warning: encryption.text } : { ok: true, text: `${text} ${encryption.text}` });
     } catch (err) {
       setTest({ ok: false, text: messageOf(err) });
     }
@@ -102,12 +116,10 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           min={1}
           max={65535}
           list="imap-ports"
-          defaultValue={processor?.port ?? 993}
+          value={port}
           error={errors.port}
           hint="Usually 143 (IMAP), 585 (IMAP-SSL) or 993 (IMAPS)."
-          onChange={(e) => {
-            if (!sslTouched) setUseSsl(suggestsSsl(Number(e.target.value)));
-          }}
+          onChange={(e) => setPort(e.target.value)}
           required
         />
         <datalist id="imap-ports">
@@ -134,13 +146,16 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           label="Use SSL"
           name="useSsl"
           checked={useSsl}
-          onChange={(e) => {
-            setSslTouched(true);
-            setUseSsl(e.target.checked);
-          }}
-          hint="Recommended for ports 585 and 993."
+          onChange={(e) => setUseSsl(e.target.checked)}
+          hint={<span data-testid="ssl-advice">{sslAdvice(Number(port), useSsl) ?? 'Recommended for ports 585 and 993.'}</span>}
         />
-        <CheckboxField label="Active" name="active" defaultChecked={processor?.active ?? true} hint="Untick to pause processing of new mail." />
+        <CheckboxField
+          label="Active"
+          name="active"
+          checked={active}
+          onChange={(e) => setActive(e.target.checked)}
+          hint="Untick to pause processing of new mail."
+        />
         <CheckboxField
           label="Auto reply to sender"
           name="autoReply"
@@ -153,11 +168,22 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           defaultChecked={processor?.allowUntrustedCert ?? false}
           hint="Only for a server you run yourself with a self-signed certificate."
         />
+        <CheckboxField
+          label="Allow unencrypted login"
+          name="allowCleartextLogin"
+          defaultChecked={processor?.allowCleartextLogin ?? false}
+          hint="Off: without SSL, Leopard sends the password only after STARTTLS. Tick only for a server on a network you trust that offers neither: the password then crosses the network readable."
+        />
       </div>
       {test && (
-        <p className={test.ok ? 'form-ok' : 'form-error'} role="status" data-testid="test-connection-result">
-          {test.text}
-        </p>
+        <div role="status" data-testid="test-connection-result" className="stack-tight">
+          <p className={test.ok ? 'form-ok' : 'form-error'}>{test.text}</p>
+          {test.ok && test.warning && (
+            <p className="form-warning" data-testid="test-connection-warning">
+              {test.warning}
+            </p>
+          )}
+        </div>
       )}
       <div className="form-actions">
         <button type="submit" className="button primary" disabled={create.isPending || update.isPending}>
