@@ -47,6 +47,7 @@ async function main() {
     leaseTtlMs: config.LEASE_TTL_MS,
     maxSessions: MAX_SESSIONS_PER_WORKER,
     log,
+    outboundTransport: transport?.name ?? null,
     sessionDeps: {
       db: db(),
       secretKey: config.secretKey,

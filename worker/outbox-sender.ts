@@ -56,7 +56,7 @@ export class OutboxSender {
       for (const mail of due) {
         if (this.stopped) return;
         if (!this.transport) {
-          await markOutboxAttemptFailed({ db: this.db, mail, error: NO_TRANSPORT_ERROR, permanent: false });
+          await markOutboxAttemptFailed({ db: this.db, mail, error: NO_TRANSPORT_ERROR, kind: 'no_transport', permanent: false });
           this.metrics.outboxFailed.inc();
           continue;
         }
@@ -68,7 +68,7 @@ export class OutboxSender {
         } catch (err) {
           const permanent = err instanceof TransportError && err.permanent;
           const message = err instanceof Error ? err.message : String(err);
-          await markOutboxAttemptFailed({ db: this.db, mail, error: message, permanent });
+          await markOutboxAttemptFailed({ db: this.db, mail, error: message, kind: 'transport', permanent });
           this.metrics.outboxFailed.inc();
           this.log.warn({ outboxId: mail.id, attempt: mail.attempts, permanent, err: message }, 'auto-reply not sent');
         }

@@ -34,6 +34,8 @@ export type SupervisorOptions = {
   maxSessions: number;
   sessionDeps: MailboxSessionDeps;
   log: Logger;
+  /** The outbox transport's name ('resend', 'smtp'), reported with the heartbeat; null when there is none. */
+  outboundTransport?: string | null;
 };
 
 export class Supervisor {
@@ -83,8 +85,8 @@ export class Supervisor {
   }
 
   private async tick(): Promise<void> {
-    const { db, workerId, leaseTtlMs, log } = this.options;
-    await heartbeat({ db, workerId, ttlMs: leaseTtlMs });
+    const { db, workerId, leaseTtlMs, log, outboundTransport } = this.options;
+    await heartbeat({ db, workerId, ttlMs: leaseTtlMs, outboundTransport });
     const held = this.heldProcessorIds;
     const stillHeld = await renewLeases({ db, workerId, ttlMs: leaseTtlMs, processorIds: held });
     for (const id of held) {

@@ -4,7 +4,8 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { signAttachmentToken } from '../auth/attachment-token';
 import type { DbOrTx } from '../db/client';
-import { attachments, caseMessages, type MessageAddress } from '../db/schema';
+import { attachments, caseMessages, type MessageAddress, outbox } from '../db/schema';
+import { type OutboxDelivery, outboxDelivery, type OutboxRowState } from '../domain/outbox-delivery';
 import { env } from '../env';
 import { AppError } from '../errors';
 import { ATTACHMENTS_PATH } from '../mail/message-document';
@@ -30,6 +31,8 @@ export type ThreadMessage = {
   remoteImages: number;
   /** Files to download; inline images are shown inside the HTML instead. */
   attachments: ThreadAttachment[];
+  /** Outbound mail only: what the outbox did with it (queued, no transport, retrying, failed, sent). */
+  delivery: OutboxDelivery | null;
 };
 
 type AttachmentRow = {
@@ -95,8 +98,18 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
       threadNote: caseMessages.threadNote,
       text: caseMessages.textBody,
       html: caseMessages.htmlBody,
+      outbox: {
+        id: outbox.id,
+        status: outbox.status,
+        attempts: outbox.attempts,
+        lastError: outbox.lastError,
+        lastErrorKind: outbox.lastErrorKind,
+        nextAttemptAt: outbox.nextAttemptAt,
+        sentAt: outbox.sentAt,
+      },
     })
     .from(caseMessages)
+    .leftJoin(outbox, eq(outbox.caseMessageId, caseMessages.id))
     .where(eq(caseMessages.caseId, caseId))
     .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id));
   const files: AttachmentRow[] = messages.length
@@ -106,11 +119,12 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
         .where(inArray(attachments.caseMessageId, messages.map((m) => m.id)))
         .orderBy(asc(attachments.createdAt), asc(attachments.filename))
     : [];
-  return messages.map((message) => {
+  return messages.map(({ outbox: queued, ...message }) => {
     const own = files.filter((f) => f.caseMessageId === message.id);
     const { html, remoteImages } = sanitize(message.html, own, false, now);
     return {
       ...message,
+      delivery: deliveryOf(message.direction, queued, message.sentAt),
       html,
       remoteImages,
       attachments: own
@@ -118,6 +132,15 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
         .map((f) => ({ id: f.id, filename: f.filename, contentType: f.contentType, size: f.size, url: attachmentUrl(f.id) })),
     };
   });
+}
+
+type OutboxColumns = OutboxRowState & { id: string };
+
+function deliveryOf(direction: ThreadMessage['direction'], queued: OutboxColumns | null, sentAt: Date | null): OutboxDelivery | null {
+  if (direction !== 'outbound') return null;
+  if (queued?.id) return outboxDelivery(queued);
+  // Outbound without an outbox row (its row was removed): only a recorded send counts as sent.
+  return sentAt ? { state: 'sent', sentAt } : null;
 }
 
 export type GetMessageHtmlOptions = { db: DbOrTx; messageId: string; allowRemoteImages: boolean; now?: number };

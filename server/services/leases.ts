@@ -59,11 +59,14 @@ export async function releaseLeases({ db, workerId, processorIds }: { db: Databa
      where id in ${processorIds} and lease_owner = ${workerId}`);
 }
 
-/** Marks this worker alive; workers silent for long are forgotten. */
-export async function heartbeat({ db, workerId, ttlMs }: LeaseOptions): Promise<void> {
+/**
+ * Marks this worker alive, with the outgoing transport it sends the outbox with (null: none), so the
+ * web app can tell admins when no running worker can send auto-replies. Workers silent for long are forgotten.
+ */
+export async function heartbeat({ db, workerId, ttlMs, outboundTransport = null }: LeaseOptions & { outboundTransport?: string | null }): Promise<void> {
   await db.execute(sql`
-    insert into workers (id, heartbeat_at) values (${workerId}, now())
-    on conflict (id) do update set heartbeat_at = now()`);
+    insert into workers (id, heartbeat_at, outbound_transport) values (${workerId}, now(), ${outboundTransport})
+    on conflict (id) do update set heartbeat_at = now(), outbound_transport = excluded.outbound_transport`);
   await db.execute(sql`delete from workers where heartbeat_at < now() - make_interval(secs => ${(ttlMs * 10) / 1000})`);
 }
 

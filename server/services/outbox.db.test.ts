@@ -65,11 +65,11 @@ describe('the outbox', () => {
   it('retries a failed attempt later and gives up after the last one, keeping the reason', async () => {
     const [mail] = await queue(1);
     const [claimed] = await claimDueOutbox({ db: testDb.db, limit: 1, claimMs: 0 });
-    await markOutboxAttemptFailed({ db: testDb.db, mail: claimed, error: 'connection refused', permanent: false });
+    await markOutboxAttemptFailed({ db: testDb.db, mail: claimed, error: 'connection refused', kind: 'transport', permanent: false });
     let [row] = await testDb.db.select().from(outbox).where(eq(outbox.id, mail.id));
     expect(row.status).toBe('pending');
     expect(row.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
-    await markOutboxAttemptFailed({ db: testDb.db, mail: { ...claimed, attempts: OUTBOX_MAX_ATTEMPTS }, error: 'still refused', permanent: false });
+    await markOutboxAttemptFailed({ db: testDb.db, mail: { ...claimed, attempts: OUTBOX_MAX_ATTEMPTS }, error: 'still refused', kind: 'transport', permanent: false });
     [row] = await testDb.db.select().from(outbox).where(eq(outbox.id, mail.id));
     expect(row).toMatchObject({ status: 'failed', lastError: 'still refused' });
   });

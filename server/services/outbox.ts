@@ -29,7 +29,7 @@ export async function markOutboxSent({ db, id, providerMessageId }: { db: Databa
   await db.transaction(async (tx) => {
     const [sent] = await tx
       .update(outbox)
-      .set({ status: 'sent', sentAt, providerMessageId, lastError: null })
+      .set({ status: 'sent', sentAt, providerMessageId, lastError: null, lastErrorKind: null })
       .where(and(eq(outbox.id, id), eq(outbox.status, 'pending')))
       .returning({ caseMessageId: outbox.caseMessageId });
     // The thread shows the auto-reply as sent from now on.
@@ -38,12 +38,22 @@ export async function markOutboxSent({ db, id, providerMessageId }: { db: Databa
 }
 
 /** Records a failed attempt: retried later with backoff, or failed for good after the last one. */
-export async function markOutboxAttemptFailed({ db, mail, error, permanent }: { db: Database; mail: OutboxMail; error: string; permanent: boolean }) {
+export type MarkOutboxAttemptFailedOptions = {
+  db: Database;
+  mail: OutboxMail;
+  error: string;
+  /** 'no_transport': the worker has no way to send at all; 'transport': the provider or server failed. */
+  kind: NonNullable<OutboxMail['lastErrorKind']>;
+  permanent: boolean;
+};
+
+export async function markOutboxAttemptFailed({ db, mail, error, kind, permanent }: MarkOutboxAttemptFailedOptions) {
   const giveUp = permanent || mail.attempts >= OUTBOX_MAX_ATTEMPTS;
   await db
     .update(outbox)
     .set({
       lastError: error,
+      lastErrorKind: kind,
       status: giveUp ? 'failed' : 'pending',
       nextAttemptAt: new Date(Date.now() + backoffDelayMs(OUTBOX_BACKOFF, mail.attempts)),
     })

@@ -10,6 +10,7 @@ import {
   setProcessorActive,
   updateProcessor,
 } from '../../services/processors';
+import { getOutgoingMailStatus } from '../../services/outgoing-mail';
 import { testProcessorConnection } from '../../services/processor-connection';
 import { adminProcedure, router } from '../trpc';
 
@@ -18,6 +19,7 @@ const id = z.object({ id: z.uuid() });
 export const processorsRouter = router({
   list: adminProcedure.query(() => listProcessors({ db: db() })),
   get: adminProcedure.input(id).query(({ input }) => getProcessor({ db: db(), id: input.id })),
+  outgoingMail: adminProcedure.query(() => getOutgoingMailStatus({ db: db(), liveWithinMs: env().LEASE_TTL_MS })),
   create: adminProcedure
     .input(createProcessorSchema)
     .mutation(({ ctx, input }) => createProcessor({ db: db(), actor: ctx.user, key: env().secretKey, input })),
@@ -41,5 +43,5 @@ export const processorsRouter = router({
         allowCleartextLogin: z.boolean().default(false),
       }),
     )
-    .mutation(({ input }) => testProcessorConnection({ db: db(), key: env().secretKey, input })),
+    .mutation(({ ctx, input }) => testProcessorConnection({ db: db(), actor: ctx.user, key: env().secretKey, input })),
 });

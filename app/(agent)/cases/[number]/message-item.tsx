@@ -1,4 +1,5 @@
 import type { MessageAddress } from '@/server/db/schema';
+import { describeOutboxDelivery } from '@/server/domain/outbox-delivery';
 import type { ThreadMessage } from '@/server/services/case-thread';
 import { formatBytes, formatDateTime } from '../../components/format';
 import { MessageFrame } from './message-frame';
@@ -13,6 +14,26 @@ function addresses(list: MessageAddress[]): string {
   return list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
 }
 
+// An outbound message is labelled "sent by Leopard" only once the outbox recorded the send.
+function DeliveryBadge({ message: m }: { message: ThreadMessage }) {
+  if (!m.delivery) {
+    return (
+      <span className="badge delivery-error" data-testid="delivery-state" data-state="unknown">
+        not recorded as sent
+      </span>
+    );
+  }
+  const { label, tone, detail } = describeOutboxDelivery(m.delivery);
+  return (
+    <>
+      <span className={`badge delivery-${tone}`} data-testid="delivery-state" data-state={m.delivery.state}>
+        {label}
+      </span>
+      {detail && <div className={`small delivery-detail-${tone}`}>{detail}</div>}
+    </>
+  );
+}
+
 export function MessageItem({ message: m }: { message: ThreadMessage }) {
   const from = m.fromName ? `${m.fromName} <${m.fromAddress}>` : m.fromAddress || 'unknown sender';
   const date = m.sentAt ?? m.receivedAt;
@@ -21,7 +42,7 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
       <header className="message-header">
         <div>
           <strong>{from}</strong>
-          {m.direction === 'outbound' && <span className="badge">sent by Leopard</span>}
+          {m.direction === 'outbound' && <DeliveryBadge message={m} />}
           {m.to.length > 0 && <div className="muted small">To: {addresses(m.to)}</div>}
           {m.cc.length > 0 && <div className="muted small">Cc: {addresses(m.cc)}</div>}
           {m.subject && <div className="small">{m.subject}</div>}

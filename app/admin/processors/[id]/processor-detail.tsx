@@ -18,6 +18,7 @@ export function ProcessorDetail({ id }: { id: string }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const processor = useQuery({ ...trpc.processors.get.queryOptions({ id }), refetchInterval: STATE_REFRESH_MS });
+  const outgoing = useQuery({ ...trpc.processors.outgoingMail.queryOptions(), refetchInterval: STATE_REFRESH_MS });
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.processors.pathKey() });
   const setActive = useMutation(trpc.processors.setActive.mutationOptions({ onSuccess: invalidate }));
   const remove = useMutation(trpc.processors.delete.mutationOptions());
@@ -80,6 +81,13 @@ export function ProcessorDetail({ id }: { id: string }) {
       {p.state.kind === 'needs_filter' && (
         <p className="form-error" role="note">
           Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
+        </p>
+      )}
+      {p.autoReply && outgoing.data && outgoing.data.sendingWorkers === 0 && (
+        <p className="form-warning" role="note" data-testid="no-outgoing-transport">
+          {outgoing.data.liveWorkers === 0
+            ? 'No worker is running: this mailbox is not read and auto-replies are not sent. Start the worker.'
+            : 'Auto reply is on, but no outgoing mail transport is configured: auto-replies wait unsent in the outbox. Set RESEND_API_KEY or SMTP_URL on the worker and restart it.'}
         </p>
       )}
       <ProcessorForm key={p.id} processor={p} />
