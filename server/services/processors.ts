@@ -7,6 +7,7 @@ import type { Database, DbOrTx } from '../db/client';
 import { emailProcessors } from '../db/schema';
 import { deriveProcessorState, type ProcessorState } from '../domain/processor-state';
 import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
+import { mayReuseStoredPassword, RETYPE_PASSWORD_MESSAGE } from '../domain/stored-password-reuse';
 import { AppError } from '../errors';
 import type { ImapConnectionSettings } from '../mail/imap-probe';
 import { type AuditActor, recordAudit } from './audit';
@@ -134,11 +135,23 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
   try {
     return await db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ host: emailProcessors.host, login: emailProcessors.login, port: emailProcessors.port })
+        .select({
+          host: emailProcessors.host,
+          login: emailProcessors.login,
+          port: emailProcessors.port,
+          useSsl: emailProcessors.useSsl,
+          allowUntrustedCert: emailProcessors.allowUntrustedCert,
+          allowCleartextLogin: emailProcessors.allowCleartextLogin,
+        })
         .from(emailProcessors)
         .where(eq(emailProcessors.id, id))
         .for('update');
       if (!current) throw new AppError('NOT_FOUND', 'No such email processor.');
+      // The stored password stays bound to the server it was typed for (stored-password-reuse.ts).
+      const requested = { ...settings, allowCleartextLogin: settings.allowCleartextLogin ?? current.allowCleartextLogin };
+      if (!password && !mayReuseStoredPassword(current, requested)) {
+        throw new AppError('VALIDATION', RETYPE_PASSWORD_MESSAGE, { fieldErrors: { password: RETYPE_PASSWORD_MESSAGE } });
+      }
       const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port;
       await tx
         .update(emailProcessors)

@@ -137,7 +137,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           autoComplete="new-password"
           error={errors.password}
           placeholder={editing ? 'Leave empty to keep the saved password' : undefined}
-          hint={editing ? 'The saved password is never shown.' : undefined}
+          hint={editing ? 'The saved password is never shown. It is kept only while the server, port, login and security settings stay the same; change any of them and type it again.' : undefined}
           required={!editing}
         />
       </div>
