@@ -102,6 +102,8 @@ export default async function globalSetup() {
   process.env.E2E_ADMIN_EMAIL = adminEmail;
   process.env.E2E_ADMIN_PASSWORD = adminPassword;
   process.env.E2E_IMAP_PORT = String(dovecot.imapPort);
+  // A spec pauses this worker (SIGSTOP) to see what happens when only a worker without a transport runs.
+  process.env.E2E_WORKER_PID = String(worker.child.pid);
   // Specs that set up mailboxes through the services seal passwords with the same key as the app.
   process.env.E2E_SECRET_KEY = secretKey;
   process.env.E2E_MAILBOXES = JSON.stringify(mailboxes);
