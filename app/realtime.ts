@@ -29,7 +29,9 @@ export function useCaseEvents(handlers: CaseEventHandlers): LiveStatus {
       setStatus('live');
       latest.current.onResync();
     });
-    socket.on('disconnect', () => setStatus('reconnecting'));
+    // The server closes a socket whose session ended (sign-out elsewhere, deactivation…); Socket.IO
+    // does not reconnect it, so say so instead of "reconnecting".
+    socket.on('disconnect', (reason) => setStatus(reason === 'io server disconnect' ? 'signed-out' : 'reconnecting'));
     socket.on('connect_error', (err) => {
       // A refused session is final (Socket.IO does not retry it); anything else is retried.
       setStatus(err.message === 'unauthorized' ? 'signed-out' : 'reconnecting');

@@ -1,25 +1,38 @@
 // next-auth 4: email + password credentials, JWT sessions (the library refuses database
-// sessions with credentials). The token carries only the user id; roles are read fresh per request.
+// sessions with credentials). The JWT names a `user_sessions` row (`sid`) created at sign-in and
+// deleted at sign-out, so a copied cookie stops working when its owner signs out; roles are
+// read fresh per request (session.ts). A successful sign-in also gives the browser a new device
+// cookie (device-cookie.ts), which exempts it from lockouts caused by other people's guesses.
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { db } from '../db/client';
 import { env } from '../env';
 import { isAppError } from '../errors';
+import { endSession, SESSION_MAX_AGE_MS, startSession } from '../services/sessions';
 import { authenticate } from '../services/sign-in';
+import { readCookie } from './cookies';
+import { deviceCookieHeader, deviceCookieName, issueDeviceToken, verifyDeviceToken } from './device-cookie';
 
 // server.ts sets this header from the socket (or, behind a trusted proxy, X-Forwarded-For)
 // and drops any copy the client sent, so the per-address throttle cannot be dodged.
 export const CLIENT_ADDRESS_HEADER = 'x-leopard-client-address';
 
-function clientAddress(headers: Record<string, unknown> | undefined): string {
-  const address = headers?.[CLIENT_ADDRESS_HEADER];
-  return typeof address === 'string' && address ? address : 'unknown';
+function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return typeof value === 'string' && value ? value : undefined;
 }
 
-export function authOptions(): NextAuthOptions {
+export type AuthOptionsHooks = {
+  /** Receives the Set-Cookie value of the device cookie after a successful sign-in. */
+  onDeviceCookie?: (setCookie: string) => void;
+};
+
+export function authOptions({ onDeviceCookie }: AuthOptionsHooks = {}): NextAuthOptions {
+  const config = env();
+  const secure = config.publicUrl.startsWith('https://');
   return {
-    secret: env().authSecret,
-    session: { strategy: 'jwt', maxAge: 12 * 60 * 60 },
+    secret: config.authSecret,
+    session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_MS / 1000 },
     pages: { signIn: '/sign-in' },
     providers: [
       CredentialsProvider({
@@ -29,13 +42,18 @@ export function authOptions(): NextAuthOptions {
           const email = credentials?.email?.trim() ?? '';
           const password = credentials?.password ?? '';
           if (!email || !password) throw new Error('Enter your email and password.');
+          const headers = req?.headers as Record<string, unknown> | undefined;
+          const deviceToken = readCookie(header(headers, 'cookie'), deviceCookieName(secure));
           try {
             const user = await authenticate({
               db: db(),
               email,
               password,
-              address: clientAddress(req?.headers as Record<string, unknown> | undefined),
+              address: header(headers, CLIENT_ADDRESS_HEADER) ?? 'unknown',
+              deviceId: verifyDeviceToken({ secret: config.authSecret, email, token: deviceToken }),
             });
+            const { token } = issueDeviceToken({ secret: config.authSecret, email: user.email });
+            onDeviceCookie?.(deviceCookieHeader({ token, secure }));
             return { id: user.id, email: user.email, name: user.name };
           } catch (err) {
             // next-auth passes the message to the sign-in form.
@@ -47,8 +65,17 @@ export function authOptions(): NextAuthOptions {
     ],
     callbacks: {
       async jwt({ token, user }) {
-        if (user) token.sub = user.id;
+        // `user` is set only at sign-in: that is when a session row is made.
+        if (user) {
+          token.sub = user.id;
+          token.sid = await startSession({ db: db(), userId: user.id });
+        }
         return token;
+      },
+    },
+    events: {
+      async signOut({ token }) {
+        if (typeof token?.sid === 'string') await endSession({ db: db(), sessionId: token.sid });
       },
     },
   };

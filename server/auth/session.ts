@@ -1,30 +1,24 @@
-// The one way every entry point (tRPC, Socket.IO, server components) learns who is asking:
-// decode next-auth's JWT cookie, then load the user so that a deactivated or demoted user
-// loses access at once instead of when the token expires.
-import { eq } from 'drizzle-orm';
+// The one way every entry point (tRPC, Socket.IO, server components, downloads) learns who is
+// asking: decode next-auth's JWT cookie, then look up the session it names and its user. A session
+// that was ended (sign-out, password reset, deactivation, role change) or a deactivated user is
+// refused at the next request, not when the cookie expires (server/services/sessions.ts).
 import { decode } from 'next-auth/jwt';
 import { db } from '../db/client';
-import { users } from '../db/schema';
 import { env } from '../env';
+import { findSessionUser } from '../services/sessions';
+import { readCookie } from './cookies';
 
 export type Role = 'admin' | 'agent';
 export type SessionUser = { id: string; email: string; name: string; role: Role };
+export type Session = { sessionId: string; user: SessionUser };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function sessionCookieName(): string {
   return env().publicUrl.startsWith('https://') ? '__Secure-next-auth.session-token' : 'next-auth.session-token';
 }
 
-function readCookie(cookieHeader: string | null | undefined, name: string): string | undefined {
-  if (!cookieHeader) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return undefined;
-}
-
-export async function sessionUserFromCookies(cookieHeader: string | null | undefined): Promise<SessionUser | null> {
+export async function sessionFromCookies(cookieHeader: string | null | undefined): Promise<Session | null> {
   const token = readCookie(cookieHeader, sessionCookieName());
   if (!token) return null;
   let payload: Awaited<ReturnType<typeof decode>>;
@@ -33,12 +27,14 @@ export async function sessionUserFromCookies(cookieHeader: string | null | undef
   } catch {
     return null;
   }
-  const userId = typeof payload?.sub === 'string' ? payload.sub : null;
-  if (!userId) return null;
-  const [user] = await db()
-    .select({ id: users.id, email: users.email, name: users.name, role: users.role, active: users.active })
-    .from(users)
-    .where(eq(users.id, userId));
-  if (!user || !user.active) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  const userId = typeof payload?.sub === 'string' && UUID.test(payload.sub) ? payload.sub : null;
+  // Cookies issued before sessions had rows carry no sid: those people sign in once more.
+  const sessionId = typeof payload?.sid === 'string' && UUID.test(payload.sid) ? payload.sid : null;
+  if (!userId || !sessionId) return null;
+  const user = await findSessionUser({ db: db(), sessionId, userId });
+  return user ? { sessionId, user } : null;
+}
+
+export async function sessionUserFromCookies(cookieHeader: string | null | undefined): Promise<SessionUser | null> {
+  return (await sessionFromCookies(cookieHeader))?.user ?? null;
 }

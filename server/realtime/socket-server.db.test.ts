@@ -1,18 +1,21 @@
 // A socket hears case events only once its session cookie checks out, and what it hears is a
-// summary (ids, subject, status), never a message body.
+// summary (ids, subject, status), never a message body. It is closed when its session ends.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sessionCookie } from '../../test/harness/api-client';
 import { insertCase, insertMessage } from '../../test/harness/case-fixtures';
 import { createTestDatabase, type TestDatabase, useDatabaseForApp } from '../../test/harness/test-database';
-import type { SessionUser } from '../auth/session';
+import { sessionFromCookies, type SessionUser } from '../auth/session';
 import { closeDb } from '../db/client';
+import { userSessions } from '../db/schema';
 import { resetEnvForTests } from '../env';
 import { createLogger } from '../log';
 import { caseEventSummary, publishCaseEvent } from '../services/case-events';
-import { createUser } from '../services/users';
+import { endSession } from '../services/sessions';
+import { createUser, updateUser } from '../services/users';
 import type { CaseEvent } from './events';
 import { attachRealtime } from './socket-server';
 
@@ -21,10 +24,11 @@ let httpServer: Server;
 let realtime: Awaited<ReturnType<typeof attachRealtime>>;
 let url: string;
 let agent: SessionUser;
+let adminId: string;
 const sockets: Socket[] = [];
 
-function open(cookie: string): Socket {
-  const socket = connect(url, {
+function open(cookie: string, at = url): Socket {
+  const socket = connect(at, {
     path: '/socket.io',
     transports: ['websocket'],
     extraHeaders: cookie ? { cookie } : {},
@@ -45,6 +49,7 @@ beforeAll(async () => {
   resetEnvForTests();
   const u = await createUser({ db: testDb.db, actor: null, input: { email: 'agent@example.test', name: 'Agent', role: 'agent', password: 'correct-horse-1' } });
   agent = { id: u.id, email: u.email, name: u.name, role: 'agent' };
+  adminId = (await createUser({ db: testDb.db, actor: null, input: { email: 'admin@example.test', name: 'Admin', role: 'admin', password: 'correct-horse-2' } })).id;
   httpServer = createServer();
   realtime = await attachRealtime(httpServer, testDb.sql, createLogger('test'));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
@@ -107,5 +112,53 @@ describe('realtime sockets', () => {
     await next;
 
     expect(seen.map((e) => e.case.subject)).toEqual(['Committed']);
+  });
+
+  it('closes an open socket when its session signs out, and refuses that cookie on reconnect', async () => {
+    const cookie = await sessionCookie(agent);
+    const socket = open(cookie);
+    await once(socket, 'connect');
+    const disconnected = once<string>(socket, 'disconnect');
+
+    await endSession({ db: testDb.db, sessionId: (await sessionFromCookies(cookie))!.sessionId });
+
+    // Closed by the server: out of every room, so no further case events reach it.
+    expect(await disconnected).toBe('io server disconnect');
+    const error = await once<Error>(open(cookie), 'connect_error');
+    expect(error.message).toBe('unauthorized');
+  });
+
+  it('closes every open socket of a user who is deactivated, and refuses them on reconnect', async () => {
+    const u = await createUser({ db: testDb.db, actor: null, input: { email: 'leaving@example.test', name: 'Leaving', role: 'agent', password: 'correct-horse-3' } });
+    const leaving: SessionUser = { id: u.id, email: u.email, name: u.name, role: 'agent' };
+    const cookie = await sessionCookie(leaving);
+    const tabs = [open(cookie), open(await sessionCookie(leaving))];
+    await Promise.all(tabs.map((tab) => once(tab, 'connect')));
+    const closed = Promise.all(tabs.map((tab) => once<string>(tab, 'disconnect')));
+
+    await updateUser({ db: testDb.db, actor: { id: adminId, email: 'admin@example.test' }, input: { id: u.id, active: false } });
+
+    expect(await closed).toEqual(['io server disconnect', 'io server disconnect']);
+    const error = await once<Error>(open(cookie), 'connect_error');
+    expect(error.message).toBe('unauthorized');
+  });
+
+  it('closes a socket whose session ended unheard, at the next re-check', async () => {
+    const server = createServer();
+    const rechecking = await attachRealtime(server, testDb.sql, createLogger('test'), { recheckMs: 200 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const cookie = await sessionCookie(agent);
+      const socket = open(cookie, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      await once(socket, 'connect');
+      const disconnected = once<string>(socket, 'disconnect');
+      // Deleted without the NOTIFY, as if the web server had missed it while its LISTEN was down.
+      const { sessionId } = (await sessionFromCookies(cookie))!;
+      await testDb.db.delete(userSessions).where(eq(userSessions.id, sessionId));
+      expect(await disconnected).toBe('io server disconnect');
+    } finally {
+      await rechecking.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

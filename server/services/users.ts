@@ -6,6 +6,7 @@ import type { Database } from '../db/client';
 import { users } from '../db/schema';
 import { AppError } from '../errors';
 import { type AuditActor, recordAudit } from './audit';
+import { endUserSessions } from './sessions';
 
 export type UserSummary = { id: string; email: string; name: string; role: Role; active: boolean; createdAt: Date };
 
@@ -88,6 +89,12 @@ export async function updateUser({ db, actor, input }: UpdateUserOptions): Promi
       })
       .where(eq(users.id, input.id))
       .returning(summaryColumns);
+    // A new password, deactivation or demotion signs the user out everywhere (and closes their live
+    // sockets): whoever held an old session, or knew the old password, must not keep its access.
+    const demoted = current.role === 'admin' && input.role === 'agent';
+    if (passwordHash || (current.active && input.active === false) || demoted) {
+      await endUserSessions({ db: tx, userId: current.id });
+    }
     await recordAudit({
       db: tx,
       actor,

@@ -6,13 +6,17 @@ import superjson from 'superjson';
 import { appRouter } from '../../server/api/root';
 import { createContext } from '../../server/api/trpc';
 import { sessionCookieName, type SessionUser } from '../../server/auth/session';
+import { db } from '../../server/db/client';
 import { env } from '../../server/env';
+import { startSession } from '../../server/services/sessions';
 
 export type ApiResponse = { status: number; body: unknown; data: unknown; error: { message: string; data: Record<string, unknown> } | null };
 
+/** A signed-in session of this user, as next-auth makes it at sign-in: a session row and its JWT. */
 export async function sessionCookie(user: SessionUser | null): Promise<string> {
   if (!user) return '';
-  const token = await encode({ token: { sub: user.id }, secret: env().authSecret });
+  const sid = await startSession({ db: db(), userId: user.id });
+  const token = await encode({ token: { sub: user.id, sid }, secret: env().authSecret });
   return `${sessionCookieName()}=${token}`;
 }
 
@@ -23,6 +27,11 @@ export function procedureType(path: string): 'query' | 'mutation' | 'subscriptio
 }
 
 export async function callApi(user: SessionUser | null, path: string, input?: unknown): Promise<ApiResponse> {
+  return callApiWithHeaders({ cookie: await sessionCookie(user) }, path, input);
+}
+
+/** The same call with the request headers a test chooses: a cookie a browser kept, an Origin. */
+export async function callApiWithHeaders(headers: Record<string, string>, path: string, input?: unknown): Promise<ApiResponse> {
   const type = procedureType(path);
   const encoded = JSON.stringify(superjson.serialize(input));
   const url =
@@ -31,7 +40,7 @@ export async function callApi(user: SessionUser | null, path: string, input?: un
       : `http://localhost/api/trpc/${path}`;
   const req = new Request(url, {
     method: type === 'query' ? 'GET' : 'POST',
-    headers: { cookie: await sessionCookie(user), 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: type === 'query' ? undefined : encoded,
   });
   const res = await fetchRequestHandler({
