@@ -119,3 +119,43 @@ export function parseDeliveryStatus(text: string): Pick<DeliveryReport, 'reporti
 export function failedRecipients(report: Pick<DeliveryReport, 'recipients'>): DeliveryRecipient[] {
   return report.recipients.filter((r) => r.action === 'failed' || (r.action === null && r.status?.startsWith('5.') === true));
 }
+
+export type DeliveryNotice = {
+  /** One line: what happened, in an agent's words. */
+  headline: string;
+  /** One entry per recipient the report names, failed ones first. */
+  recipients: Array<{ address: string; outcome: string; status: string | null; diagnostic: string | null }>;
+};
+
+const OUTCOME: Record<string, string> = {
+  failed: 'not delivered',
+  delayed: 'delayed, still trying',
+  delivered: 'delivered',
+  relayed: 'passed on to a server that sends no reports',
+  expanded: 'delivered to a list',
+};
+
+/** What the case page shows for a bounce: a headline and the recipients with status and diagnostic. */
+export function describeDeliveryReport(report: Pick<DeliveryReport, 'recipients' | 'originalSubject'>): DeliveryNotice {
+  const failed = failedRecipients(report);
+  const delayed = report.recipients.filter((r) => r.action === 'delayed');
+  const about = report.originalSubject ? ` "${report.originalSubject}"` : '';
+  const headline =
+    failed.length > 0
+      ? `Delivery failed: the message${about} did not reach ${failed.length === 1 ? 'one recipient' : `${failed.length} recipients`}.`
+      : delayed.length > 0
+        ? `Delivery delayed: the message${about} has not reached ${delayed.length === 1 ? 'one recipient' : `${delayed.length} recipients`} yet.`
+        : report.recipients.length > 0
+          ? `Delivery report for the message${about}.`
+          : `Delivery report for the message${about}; it names no recipient.`;
+  const ordered = [...failed, ...report.recipients.filter((r) => !failed.includes(r))];
+  return {
+    headline,
+    recipients: ordered.map((r) => ({
+      address: r.finalRecipient ?? r.originalRecipient ?? 'unknown recipient',
+      outcome: r.action === null ? (failed.includes(r) ? OUTCOME.failed! : 'unknown') : (OUTCOME[r.action] ?? r.action),
+      status: r.status,
+      diagnostic: r.diagnosticCode,
+    })),
+  };
+}

@@ -6,9 +6,18 @@
 // - mailparser is lenient: it reads nearly anything. A message is refused (ParseMessageError, which
 //   sends it to quarantine) only when there is nothing to make a case from: 0 bytes or only whitespace,
 //   or no header line that could be read (binary garbage, a body without any header).
-// - A message without a usable From address (bounces often have none) still parses: `from` is null and
-//   the intake makes a case without a contact and notes why. A From that is only a display name
-//   ("Mail Delivery System" with no address) also gives `from: null`.
+// - Before mailparser reads it, the message goes through server/mail/repair-mime.ts: raw 8-bit header
+//   bytes in a legacy charset become UTF-8 (subjects, names, file names), and broken MIME headers that
+//   would hide the body (a missing `;`, an unindented parameter line, a boundary that never occurs) are
+//   mended. The stored raw bytes stay as received.
+// - The sender is the first usable address of From, then Sender, then Reply-To
+//   (server/domain/choose-sender.ts); `senderSource` says which. With none at all, `from` is null and the
+//   intake makes a case without a contact and notes why. A From that is only a display name
+//   ("Mail Delivery System" with no address) counts as no From.
+// - A bounce's message/delivery-status part is kept out of the text (mailparser would append it) and read
+//   into `deliveryReport` (server/mail/delivery-report.ts); the part itself stays as delivery-status.txt,
+//   the returned message as an .eml attachment.
+// - Every attachment has a file name (server/mail/attachment-name.ts).
 // - A message whose lines end in CR alone (old Mac mailers) is read with CRLF line ends.
 // - NUL characters are removed from every string: Postgres text and jsonb cannot hold \u0000, and a
 //   stray NUL in a header must not send a readable mail to quarantine.
@@ -21,13 +30,22 @@
 // - `cid:` links are kept as they are (mailparser would otherwise turn them into data: URIs), because the
 //   images are stored as attachment rows and served by Content-ID.
 // - mailparser's HTML-to-text stays on, so an HTML-only mail still has text for previews; the other
-//   conversions (text to HTML, linkifying) are switched off as nothing uses them. Filters see a rough
-//   text of the HTML when mailparser gave none (see htmlAsPlainText).
+//   conversions (text to HTML, linkifying) are switched off as nothing uses them. mailparser converts
+//   HTML only when it is the whole message; an HTML part inside multipart/mixed or /related (HTML with
+//   attachments or inline images) gets its text here with the same converter (html-to-text), so body
+//   filters, previews and search read it too.
 import { Readable } from 'node:stream';
+import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
 import type { MessageAddress } from '../db/schema';
+import { chooseSender, isUsableAddress, type SenderSource } from '../domain/choose-sender';
+import type { DeliveryReport } from '../domain/delivery-status';
 import type { FilterableMessage } from '../domain/match-filters';
 import { normalizeMessageId, parseReferences } from '../domain/message-id';
+import { readAttachedHeader } from './attached-header';
+import { attachmentName, isAttachedMessage } from './attachment-name';
+import { readDeliveryReport } from './delivery-report';
+import { repairMime } from './repair-mime';
 
 export type { MessageAddress };
 
@@ -49,7 +67,9 @@ export type ParsedInbound = {
   inReplyTo: string | null;
   /** Oldest first, as written. */
   references: string[];
+  /** The sender: From, or Sender / Reply-To when From has no usable address (see senderSource). */
   from: MessageAddress | null;
+  senderSource: SenderSource;
   to: MessageAddress[];
   cc: MessageAddress[];
   replyTo: MessageAddress[];
@@ -62,6 +82,8 @@ export type ParsedInbound = {
   /** The Return-Path address; '' for the null sender `<>` of a bounce; null when there is no Return-Path. */
   returnPath: string | null;
   attachments: ParsedAttachment[];
+  /** A bounce's delivery status (RFC 3464), or null when the message is not one. */
+  deliveryReport: DeliveryReport | null;
 };
 
 export type ParseFailureCode = 'empty' | 'no_headers' | 'parser_failed';
@@ -86,7 +108,12 @@ const PARSER_OPTIONS = {
   keepCidLinks: true,
   skipImageLinks: true,
   checksumAlgo: 'sha256',
+  // A bounce's delivery status becomes an attachment (read into deliveryReport), not part of the text.
+  keepDeliveryStatus: true,
 } as const;
+
+/** HTML longer than this gets the rough, linear htmlAsPlainText instead of html-to-text's full parse. */
+const MAX_HTML_TO_TEXT_CHARS = 2_000_000;
 
 export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
   if (raw.length === 0) throw new ParseMessageError('empty', 'The message is empty (0 bytes).');
@@ -94,7 +121,7 @@ export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
 
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(inSlices(withLineFeeds(raw)), PARSER_OPTIONS);
+    mail = await simpleParser(inSlices(repairMime(withLineFeeds(raw)).raw), PARSER_OPTIONS);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new ParseMessageError('parser_failed', `The MIME structure could not be read: ${clean(reason)}`, { cause: err });
@@ -107,33 +134,76 @@ export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
 
   const html = typeof mail.html === 'string' ? clean(mail.html) : null;
   const references = mail.references === undefined ? [] : [mail.references].flat().map(clean);
+  const { sender, source } = chooseSender({
+    from: await allFromAddresses(mail),
+    sender: addresses(mail.headers.get('sender') as AddressObject | undefined),
+    replyTo: addresses(mail.replyTo),
+  });
+  const attachments = await namedAttachments(mail, html);
   return {
     messageId: messageIdOrNull(mail.messageId),
     inReplyTo: messageIdOrNull(mail.inReplyTo),
     references: parseReferences(references).filter((id) => id.length <= MAX_MESSAGE_ID_CHARS),
-    from: addresses(mail.from).find((a) => a.address !== '') ?? null,
+    from: sender,
+    senderSource: source,
     to: addresses(mail.to).filter((a) => a.address !== ''),
     cc: addresses(mail.cc).filter((a) => a.address !== ''),
     replyTo: addresses(mail.replyTo).filter((a) => a.address !== ''),
     subject: clean(mail.subject ?? ''),
     date: dateOf(headers),
-    text: typeof mail.text === 'string' ? clean(mail.text) : null,
+    text: typeof mail.text === 'string' && mail.text.trim() !== '' ? clean(mail.text) : textOfHtml(html, mail.text),
     html,
     headers,
     returnPath: returnPathOf(headers),
-    attachments: mail.attachments.map((a) => {
+    attachments: attachments.map(({ attachedHeader: _header, ...a }) => a),
+    deliveryReport: readDeliveryReport(attachments, headers),
+  };
+}
+
+/** mailparser's attachments with a file name each, and the header of each attached message. */
+async function namedAttachments(mail: ParsedMail, html: string | null) {
+  return Promise.all(
+    mail.attachments.map(async (a, i) => {
       const contentId = a.cid ? clean(a.cid) : a.contentId ? normalizeMessageId(clean(a.contentId)) : null;
+      const contentType = clean(a.contentType || 'application/octet-stream').toLowerCase();
+      const header = isAttachedMessage(contentType) ? await readAttachedHeader(a.content) : null;
       return {
-        filename: clean(a.filename ?? ''),
-        contentType: clean(a.contentType || 'application/octet-stream').toLowerCase(),
+        filename: clean(attachmentName({ filename: a.filename ?? '', contentType, position: i + 1, subject: header?.subject })),
+        contentType,
         size: a.content.length,
         contentId,
         inline: contentId !== null && html !== null && html.includes(`cid:${contentId}`),
         content: a.content,
         checksum: a.checksum,
+        attachedHeader: header,
       };
     }),
-  };
+  );
+}
+
+/**
+ * Every address of every From header. mailparser keeps the first From only; a later one is read (with
+ * mailparser, so names decode the same way) only when the first has no usable address.
+ */
+async function allFromAddresses(mail: ParsedMail): Promise<MessageAddress[]> {
+  const first = addresses(mail.from);
+  const lines = (mail.headerLines ?? []).filter((h) => h.key === 'from');
+  if (lines.length <= 1 || first.some((a) => isUsableAddress(a.address))) return first;
+  const later = await Promise.all(
+    lines.slice(1).map(async ({ line }) => addresses((await simpleParser(Buffer.from(`${line}\r\n\r\n`, 'latin1'))).from)),
+  );
+  return [...first, ...later.flat()];
+}
+
+function textOfHtml(html: string | null, mailparserText: string | undefined): string | null {
+  if (html === null) return typeof mailparserText === 'string' ? clean(mailparserText) : null;
+  if (html.length > MAX_HTML_TO_TEXT_CHARS) return htmlAsPlainText(html);
+  try {
+    // Images are left out: a text body saying "[cid:image001.png@01D…]" helps neither a filter nor a preview.
+    return clean(htmlToText(html, { limits: { maxDepth: 100 }, selectors: [{ selector: 'img', format: 'skip' }] }));
+  } catch {
+    return htmlAsPlainText(html);
+  }
 }
 
 export type ParseOutcome = { ok: true; value: ParsedInbound } | { ok: false; error: string };

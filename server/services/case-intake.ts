@@ -7,7 +7,9 @@
 //
 // Decisions:
 // - A message without a usable sender address (bounces often have no From, some have "From: MAILER-DAEMON"
-//   with no domain) still makes a case, with no contact and a note saying why.
+//   with no domain) still makes a case, with no contact and a note saying why. The sender is already the
+//   first usable one of From, Sender and Reply-To (server/domain/choose-sender.ts); the message stores
+//   which header it came from.
 // - New contacts for one address are serialised with an advisory lock on the lower-cased address, so two
 //   mailboxes receiving a first mail from the same person at the same moment create one contact, not two.
 //   A round takes the locks of all its addresses in sorted order, so two rounds never wait on each other
@@ -44,6 +46,7 @@ export type IntakeContext = {
   /** Every processor's address, so our mailboxes never auto-reply to each other. */
   ownAddresses: string[];
   maxAutoRepliesPerSenderPerHour: number;
+  maxAutoRepliesPerProcessorPerHour: number;
 };
 
 /** A message to plan: parsed, with the SHA-256 of its raw bytes. */
@@ -77,7 +80,11 @@ export type IntakeResult =
     }
   | { kind: 'appended'; caseId: string; caseNumber: number; caseMessageId: string; reason: 'tag' | 'reference' };
 
-export type LoadIntakeContextOptions = { processor: IngestProcessor; maxAutoRepliesPerSenderPerHour: number };
+export type LoadIntakeContextOptions = {
+  processor: IngestProcessor;
+  maxAutoRepliesPerSenderPerHour: number;
+  maxAutoRepliesPerProcessorPerHour: number;
+};
 
 export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContextOptions): Promise<IntakeContext> {
   const [filters, [defaultType], [defaultPriority], own] = await Promise.all([
@@ -101,6 +108,7 @@ export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContext
     defaults: { caseTypeId: defaultType?.id ?? null, casePriorityId: defaultPriority?.id ?? null, assignedToId: null, managedById: null },
     ownAddresses: own.map((p) => p.emailAddress),
     maxAutoRepliesPerSenderPerHour: opts.maxAutoRepliesPerSenderPerHour,
+    maxAutoRepliesPerProcessorPerHour: opts.maxAutoRepliesPerProcessorPerHour,
   };
 }
 
@@ -321,12 +329,14 @@ export async function writeIntake(
         references: parsed.references,
         fromAddress: parsed.from?.address ?? '',
         fromName: parsed.from?.name ?? '',
+        senderSource: parsed.senderSource,
         to: parsed.to,
         cc: parsed.cc,
         subject: parsed.subject,
         sentAt: parsed.date,
         textBody: parsed.text,
         htmlBody: parsed.html,
+        deliveryReport: parsed.deliveryReport,
         threadReason: plan.kind === 'new' ? ('new' as const) : plan.reason,
         threadNote: plan.messageNote,
         createdAt: sql`clock_timestamp()`,

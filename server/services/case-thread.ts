@@ -5,6 +5,8 @@ import { asc, eq, inArray } from 'drizzle-orm';
 import { signAttachmentToken } from '../auth/attachment-token';
 import type { DbOrTx } from '../db/client';
 import { attachments, caseMessages, type MessageAddress, outbox } from '../db/schema';
+import type { SenderSource } from '../domain/choose-sender';
+import type { DeliveryReport } from '../domain/delivery-status';
 import { type OutboxDelivery, outboxDelivery, type OutboxRowState } from '../domain/outbox-delivery';
 import { env } from '../env';
 import { AppError } from '../errors';
@@ -18,6 +20,8 @@ export type ThreadMessage = {
   direction: 'inbound' | 'outbound';
   fromAddress: string;
   fromName: string;
+  /** Which header the sender came from (From unless it had no usable address). */
+  senderSource: SenderSource;
   to: MessageAddress[];
   cc: MessageAddress[];
   subject: string;
@@ -29,6 +33,8 @@ export type ThreadMessage = {
   /** Sanitized; null when the message has no HTML part. */
   html: string | null;
   remoteImages: number;
+  /** A bounce's delivery status, shown as a notice; null for other mail. */
+  deliveryReport: DeliveryReport | null;
   /** Files to download; inline images are shown inside the HTML instead. */
   attachments: ThreadAttachment[];
   /** Outbound mail only: what the outbox did with it (queued, no transport, retrying, failed, sent). */
@@ -89,6 +95,7 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
       direction: caseMessages.direction,
       fromAddress: caseMessages.fromAddress,
       fromName: caseMessages.fromName,
+      senderSource: caseMessages.senderSource,
       to: caseMessages.to,
       cc: caseMessages.cc,
       subject: caseMessages.subject,
@@ -98,6 +105,7 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
       threadNote: caseMessages.threadNote,
       text: caseMessages.textBody,
       html: caseMessages.htmlBody,
+      deliveryReport: caseMessages.deliveryReport,
       outbox: {
         id: outbox.id,
         status: outbox.status,

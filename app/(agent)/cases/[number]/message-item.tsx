@@ -1,4 +1,6 @@
 import type { MessageAddress } from '@/server/db/schema';
+import type { SenderSource } from '@/server/domain/choose-sender';
+import { type DeliveryReport, describeDeliveryReport } from '@/server/domain/delivery-status';
 import { describeOutboxDelivery } from '@/server/domain/outbox-delivery';
 import type { ThreadMessage } from '@/server/services/case-thread';
 import { formatBytes, formatDateTime } from '../../components/format';
@@ -9,6 +11,34 @@ const JOINED: Record<ThreadMessage['threadReason'], string> = {
   tag: 'Joined by the case tag in its subject',
   reference: 'Joined as a reply to an earlier message',
 };
+
+// Said only when the sender is not the From header's: an agent should know the address was found elsewhere.
+const SENDER_SOURCE: Partial<Record<SenderSource, string>> = {
+  sender: 'Sender taken from the Sender header: the From header has no usable address.',
+  reply_to: 'Sender taken from the Reply-To header: neither From nor Sender has a usable address.',
+  none: 'No sender address: From, Sender and Reply-To have none.',
+};
+
+// A bounce's delivery status, shown above its text rather than folded into it.
+function DeliveryReportNotice({ report }: { report: DeliveryReport }) {
+  const { headline, recipients } = describeDeliveryReport(report);
+  return (
+    <section className="delivery-report form-warning" aria-label="Delivery report" data-testid="delivery-report">
+      <div>{headline}</div>
+      {recipients.length > 0 && (
+        <ul className="small">
+          {recipients.map((r, i) => (
+            <li key={`${r.address}-${i}`} data-testid="delivery-recipient">
+              <strong>{r.address}</strong>: {r.outcome}
+              {r.status && <> (status {r.status})</>}
+              {r.diagnostic && <div className="muted">{r.diagnostic}</div>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 function addresses(list: MessageAddress[]): string {
   return list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
@@ -43,6 +73,11 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
         <div>
           <strong>{from}</strong>
           {m.direction === 'outbound' && <DeliveryBadge message={m} />}
+          {SENDER_SOURCE[m.senderSource] && (
+            <div className="muted small" data-testid="sender-source" data-source={m.senderSource}>
+              {SENDER_SOURCE[m.senderSource]}
+            </div>
+          )}
           {m.to.length > 0 && <div className="muted small">To: {addresses(m.to)}</div>}
           {m.cc.length > 0 && <div className="muted small">Cc: {addresses(m.cc)}</div>}
           {m.subject && <div className="small">{m.subject}</div>}
@@ -55,6 +90,7 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
         {JOINED[m.threadReason]}
         {m.threadNote && <span className="muted">: {m.threadNote}</span>}
       </p>
+      {m.deliveryReport && <DeliveryReportNotice report={m.deliveryReport} />}
       {m.html !== null ? (
         <MessageFrame messageId={m.id} html={m.html} remoteImages={m.remoteImages} title={`Message from ${from}`} />
       ) : (
