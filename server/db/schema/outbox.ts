@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { caseMessages, cases } from './cases';
 import { id, timestamps } from './columns';
@@ -42,7 +42,15 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_idempotency_key').on(t.idempotencyKey),
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
-    // Per-sender rate limit for auto-replies.
-    index('outbox_recipient_idx').on(sql`lower(${t.toAddress})`, t.createdAt),
+    // Per-sender rate limit for auto-replies, by the mailbox an address reaches.
+    index('outbox_recipient_key_idx').on(recipientKeySql(t.toAddress), t.createdAt),
+    // Per-processor rate limit for auto-replies.
+    index('outbox_processor_created_idx').on(t.processorId, t.createdAt),
   ],
 );
+
+/** autoReplyRecipientKey (server/domain/auto-reply-policy.ts) in SQL: lower case, without the +tag.
+ * The rate-limit query and its index use this one expression, so Postgres can match them. */
+export function recipientKeySql(toAddress: AnyColumn | SQL): SQL {
+  return sql`regexp_replace(lower(${toAddress}), '[+][^@]*@', '@')`;
+}
