@@ -48,6 +48,8 @@ const schema = z.object({
   RESEND_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   SMTP_URL: z.preprocess(emptyToUndefined, z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
   AUTO_REPLY_MAX_PER_SENDER_PER_HOUR: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(3)),
+  // Bounds the auto-replies one mailbox sends in an hour however many senders are forged (backscatter).
+  AUTO_REPLY_MAX_PER_PROCESSOR_PER_HOUR: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(60)),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { MAX_ORIGINAL_SUBJECT_CHARS, MAX_REFERENCES, buildAutoReply, type AutoReplyInput } from './auto-reply-message';
+import { MAX_DISPLAY_NAME_CHARS, MAX_ORIGINAL_SUBJECT_CHARS, MAX_REFERENCES, buildAutoReply, shortDisplayName, type AutoReplyInput } from './auto-reply-message';
 import { findCaseTags } from './case-tag';
 import { parseReferences } from './message-id';
 
@@ -162,9 +162,37 @@ describe('buildAutoReply', () => {
     });
 
     it('puts names on one line', () => {
-      const mail = buildAutoReply({ ...base, toName: 'Jane\r\nBcc: x@evil.example', processorName: 'Acme\nSupport' });
-      expect(mail.to.name).toBe('Jane Bcc: x@evil.example');
+      const mail = buildAutoReply({ ...base, toName: 'Jane\r\nBcc: Doe', processorName: 'Acme\nSupport' });
+      expect(mail.to.name).toBe('Jane Bcc: Doe');
       expect(mail.from.name).toBe('Acme Support');
+    });
+
+    it('shows at most 64 characters of a forged 5,160-character name, in the greeting and the To header', () => {
+      const forged = 'Win a prize now '.repeat(323).slice(0, 5160);
+      const mail = buildAutoReply({ ...base, toName: forged });
+      expect(Array.from(mail.to.name!).length).toBeLessThanOrEqual(MAX_DISPLAY_NAME_CHARS);
+      expect(mail.to.name!.endsWith('…')).toBe(true);
+      expect(mail.text.split('\n')[0]).toBe(`Hello ${mail.to.name},`);
+      expect(mail.text.length).toBeLessThan(1000);
+    });
+
+    it('leaves out a name that carries an address or a link, which is how backscatter spam speaks', () => {
+      for (const toName of ['Claim at https://evil.example/x', 'write to boss@evil.example', 'visit www.evil.example']) {
+        const mail = buildAutoReply({ ...base, toName });
+        expect(mail.to.name, toName).toBeNull();
+        expect(mail.text.startsWith('Hello,\n')).toBe(true);
+      }
+    });
+
+    it('drops invisible formatting characters such as a right-to-left override', () => {
+      expect(shortDisplayName('Jane\u202e eoD\u200b')).toBe('Jane eoD');
+      expect(shortDisplayName('\u200b\u2028')).toBeNull();
+    });
+
+    it('does not cut a character in half when shortening', () => {
+      const name = shortDisplayName('😀'.repeat(100))!;
+      expect(Array.from(name)).toHaveLength(MAX_DISPLAY_NAME_CHARS);
+      expect(name).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
     });
   });
 });

@@ -10,6 +10,10 @@
 // - References keep the last MAX_REFERENCES ids (RFC 5322 allows trimming the middle of a thread), ending with
 //   the original message, so the header stays small however long the thread.
 // - Every user-controlled value is put on one line for headers and HTML-escaped for the HTML body.
+// - The sender's display name is whatever the sender (or a forger) typed, and it is echoed from our support
+//   address: greeting and To show at most MAX_DISPLAY_NAME_CHARS of it, without control or invisible
+//   formatting characters (bidi overrides), and none at all when it carries an address or a link, which is
+//   how backscatter spam smuggles its message into an auto-reply.
 import { createHash } from 'node:crypto';
 import { formatCaseNumber } from './case-number';
 import { tagSubject } from './case-tag';
@@ -17,6 +21,7 @@ import { normalizeMessageId, parseReferences } from './message-id';
 
 export const MAX_REFERENCES = 20;
 export const MAX_ORIGINAL_SUBJECT_CHARS = 200;
+export const MAX_DISPLAY_NAME_CHARS = 64;
 
 /** What the new case and its first message tell us about the reply to send. */
 export type AutoReplyInput = {
@@ -48,7 +53,7 @@ export type OutboundMail = {
 export function buildAutoReply(input: AutoReplyInput): OutboundMail {
   const caseRef = formatCaseNumber(input.caseNumber);
   const processorName = oneLine(input.processorName);
-  const toName = input.toName === null ? null : oneLine(input.toName) || null;
+  const toName = input.toName === null ? null : shortDisplayName(input.toName);
   const subject = replySubject(input.originalSubject, input.caseNumber);
 
   const originalId = usableId(normalizeMessageId(input.originalMessageId));
@@ -84,6 +89,14 @@ export function buildAutoReply(input: AutoReplyInput): OutboundMail {
     html: `<!doctype html>\n<html><body>\n${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}\n</body></html>\n`,
     headers,
   };
+}
+
+/** The part of a sender's display name an auto-reply may repeat; null when none of it should be. */
+export function shortDisplayName(name: string): string | null {
+  const visible = oneLine(name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' '));
+  if (visible === '' || /@|:\/\/|\bwww\./i.test(visible)) return null;
+  const chars = Array.from(visible);
+  return chars.length > MAX_DISPLAY_NAME_CHARS ? `${chars.slice(0, MAX_DISPLAY_NAME_CHARS - 1).join('').trimEnd()}…` : visible;
 }
 
 function replySubject(originalSubject: string, caseNumber: number): string {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { decideAutoReply, type AutoReplyContext, type AutoReplySkipCode } from './auto-reply-policy';
+import { autoReplyRecipientKey, decideAutoReply, type AutoReplyContext, type AutoReplySkipCode } from './auto-reply-policy';
 
 const base: AutoReplyContext = {
   processorAutoReply: true,
@@ -14,6 +14,8 @@ const base: AutoReplyContext = {
   ownAddresses: ['support@acme.example', 'sales@acme.example'],
   repliesToSenderLastHour: 0,
   maxRepliesPerSenderPerHour: 3,
+  repliesFromProcessorLastHour: 0,
+  maxRepliesPerProcessorPerHour: 50,
 };
 
 function withHeaders(headers: Record<string, string[]>): AutoReplyContext {
@@ -161,5 +163,23 @@ describe('decideAutoReply', () => {
     expect(skipCode({ ...base, repliesToSenderLastHour: 2, maxRepliesPerSenderPerHour: 3 })).toBeNull();
     expect(skipCode({ ...base, repliesToSenderLastHour: 3, maxRepliesPerSenderPerHour: 3 })).toBe('rate_limited');
     expect(skipCode({ ...base, repliesToSenderLastHour: 0, maxRepliesPerSenderPerHour: 0 })).toBe('rate_limited');
+  });
+
+  it('stops replying for a mailbox that sent its hourly limit, whoever the sender claims to be', () => {
+    expect(skipCode({ ...base, repliesFromProcessorLastHour: 49, maxRepliesPerProcessorPerHour: 50 })).toBeNull();
+    expect(skipCode({ ...base, repliesFromProcessorLastHour: 50, maxRepliesPerProcessorPerHour: 50 })).toBe('processor_rate_limited');
+    expect(skipCode({ ...base, maxRepliesPerProcessorPerHour: 0 })).toBe('processor_rate_limited');
+  });
+});
+
+describe('autoReplyRecipientKey', () => {
+  it('counts plus-addresses and letter-case variants as the one mailbox they reach', () => {
+    const keys = ['jane@customer.example', 'Jane@Customer.Example', 'jane+1@customer.example', 'JANE+promo+x@customer.example'].map(autoReplyRecipientKey);
+    expect(new Set(keys)).toEqual(new Set(['jane@customer.example']));
+  });
+
+  it('keeps different mailboxes apart', () => {
+    expect(autoReplyRecipientKey('jane.doe@customer.example')).not.toBe(autoReplyRecipientKey('jane@customer.example'));
+    expect(autoReplyRecipientKey('jane@a.example')).not.toBe(autoReplyRecipientKey('jane@b.example'));
   });
 });

@@ -14,6 +14,11 @@
 // - The sender is "our own" also with a +tag (support+x@acme.com is still the support mailbox).
 // - Sender local parts are compared without separators, and no-reply/do-not-reply also as prefixes
 //   ("noreply-billing", "no_reply.alerts").
+// - Two limits stop Leopard being used to send mail to strangers (backscatter: a forged From makes the
+//   auto-reply land on someone who never wrote). The per-sender limit counts replies to the mailbox behind
+//   the address (autoReplyRecipientKey: no +tag, no letter case), since jane+1@ … jane+10@ all reach Jane;
+//   the per-processor limit bounds what one support address sends in an hour however many senders are
+//   forged. A skipped auto-reply costs a real sender little: the case is opened all the same.
 
 /** Everything the decision needs, collected by the ingest path. */
 export type AutoReplyContext = {
@@ -26,8 +31,12 @@ export type AutoReplyContext = {
   headers: Record<string, string[]>;
   /** The addresses of every email processor, so two of our mailboxes never answer each other. */
   ownAddresses: string[];
+  /** Auto-replies in the last hour to the mailbox behind fromAddress (see autoReplyRecipientKey). */
   repliesToSenderLastHour: number;
   maxRepliesPerSenderPerHour: number;
+  /** Auto-replies this processor queued in the last hour, to anyone. */
+  repliesFromProcessorLastHour: number;
+  maxRepliesPerProcessorPerHour: number;
 };
 
 /** Why no auto-reply was sent, as a stable code for metrics and tests. */
@@ -46,7 +55,8 @@ export type AutoReplySkipCode =
   | 'delivery_report'
   | 'empty_return_path'
   | 'machine_sender'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'processor_rate_limited';
 
 export type AutoReplyDecision = { send: true } | { send: false; code: AutoReplySkipCode; reason: string };
 
@@ -104,12 +114,28 @@ export function decideAutoReply(input: AutoReplyContext): AutoReplyDecision {
   if (input.repliesToSenderLastHour >= input.maxRepliesPerSenderPerHour) {
     return skip('rate_limited', `The sender already got ${input.repliesToSenderLastHour} auto-replies in the last hour.`);
   }
+  if (input.repliesFromProcessorLastHour >= input.maxRepliesPerProcessorPerHour) {
+    return skip(
+      'processor_rate_limited',
+      `This mailbox already sent ${input.repliesFromProcessorLastHour} auto-replies in the last hour, its limit.`,
+    );
+  }
   return { send: true };
 }
 
 /** "auto-replied; owner-email=x@y" → "auto-replied". */
 function firstToken(value: string): string {
   return value.split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * The mailbox an auto-reply really reaches, for counting: "Jane+Promo@Example.com" → "jane@example.com".
+ * Letter case is ignored in the local part too: the standard lets it matter, but no mail service that
+ * people use treats Jane@ and jane@ as two mailboxes, and counting them apart would let a forger multiply
+ * the limit.
+ */
+export function autoReplyRecipientKey(address: string): string {
+  return withoutSubaddress(address);
 }
 
 function withoutSubaddress(address: string): string {

@@ -8,12 +8,16 @@
 // - The reply is also stored as an outbound message of the case, under its own Message-ID, so an answer to
 //   it joins the case by In-Reply-To even when the sender's client dropped the [LC…] tag. It is stored at
 //   queue time (sent_at stays empty); the outbox row tells whether it has gone out.
-// - The per-sender rate limit counts every auto-reply to that address in the last hour, from any mailbox.
+// - The per-sender rate limit counts every auto-reply in the last hour, from any mailbox, to the mailbox the
+//   address reaches (no +tag, no letter case: autoReplyRecipientKey); the per-processor limit counts this
+//   processor's auto-replies in the last hour to anyone. Both are read in the case's transaction; one
+//   processor's mail is ingested by one worker session at a time, so its count cannot race itself.
 import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { caseMessages, outbox } from '../db/schema';
+import { recipientKeySql } from '../db/schema/outbox';
 import { buildAutoReply } from '../domain/auto-reply-message';
-import { type AutoReplySkipCode, decideAutoReply } from '../domain/auto-reply-policy';
+import { type AutoReplySkipCode, autoReplyRecipientKey, decideAutoReply } from '../domain/auto-reply-policy';
 import { normalizeMessageId, parseReferences } from '../domain/message-id';
 import type { ParsedInbound } from '../mail/parse-message';
 import type { IntakeContext } from './case-intake';
@@ -34,8 +38,11 @@ export type AutoReplyOutcome = { queued: true; skip?: undefined } | { queued: fa
 export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOptions): Promise<AutoReplyOutcome> {
   const { ctx, parsed } = opts;
   const sender = parsed.from?.address ?? null;
-  // The count is the one query of the decision; skip it when the answer is already no.
+  // The counts are the only queries of the decision; skip them when the answer is already no.
   const mayReply = ctx.processor.autoReply && !opts.isInitialImport && sender !== null;
+  const [toSender, fromProcessor] = mayReply
+    ? await Promise.all([countRecentRepliesTo(tx, sender, opts.now), countRecentRepliesFrom(tx, ctx.processor.id, opts.now)])
+    : [0, 0];
   const decision = decideAutoReply({
     processorAutoReply: ctx.processor.autoReply,
     isInitialImport: opts.isInitialImport,
@@ -43,8 +50,10 @@ export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOption
     fromAddress: sender,
     headers: parsed.headers,
     ownAddresses: ctx.ownAddresses,
-    repliesToSenderLastHour: mayReply ? await countRecentReplies(tx, sender, opts.now) : 0,
+    repliesToSenderLastHour: toSender,
     maxRepliesPerSenderPerHour: ctx.maxAutoRepliesPerSenderPerHour,
+    repliesFromProcessorLastHour: fromProcessor,
+    maxRepliesPerProcessorPerHour: ctx.maxAutoRepliesPerProcessorPerHour,
   });
   if (!decision.send) return { queued: false, skip: decision.code };
 
@@ -100,14 +109,28 @@ export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOption
   return { queued: true };
 }
 
-async function countRecentReplies(tx: Transaction, address: string, now: Date): Promise<number> {
+async function countRecentRepliesTo(tx: Transaction, address: string, now: Date): Promise<number> {
   const [{ value }] = await tx
     .select({ value: count() })
     .from(outbox)
     .where(
       and(
         eq(outbox.kind, 'auto_reply'),
-        eq(sql`lower(${outbox.toAddress})`, address.trim().toLowerCase()),
+        eq(recipientKeySql(outbox.toAddress), autoReplyRecipientKey(address)),
+        gt(outbox.createdAt, new Date(now.getTime() - RATE_WINDOW_MS)),
+      ),
+    );
+  return value;
+}
+
+async function countRecentRepliesFrom(tx: Transaction, processorId: string, now: Date): Promise<number> {
+  const [{ value }] = await tx
+    .select({ value: count() })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.kind, 'auto_reply'),
+        eq(outbox.processorId, processorId),
         gt(outbox.createdAt, new Date(now.getTime() - RATE_WINDOW_MS)),
       ),
     );

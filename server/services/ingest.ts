@@ -158,6 +158,7 @@ async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): 
     const ctx = await loadIntakeContext(tx, {
       processor,
       maxAutoRepliesPerSenderPerHour: env().AUTO_REPLY_MAX_PER_SENDER_PER_HOUR,
+      maxAutoRepliesPerProcessorPerHour: env().AUTO_REPLY_MAX_PER_PROCESSOR_PER_HOUR,
     });
     const now = opts.now ?? new Date();
     const results: IngestResult[] = [];

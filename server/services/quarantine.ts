@@ -94,7 +94,11 @@ export async function retryQuarantined({ db, quarantineId, actor, now = new Date
       throw new AppError('CONFLICT', 'The mailbox this message came from was deleted, so it has no filters to run.');
     }
     const processor = await lockProcessorForIngest(tx, current.processorId, null);
-    const ctx = await loadIntakeContext(tx, { processor, maxAutoRepliesPerSenderPerHour: env().AUTO_REPLY_MAX_PER_SENDER_PER_HOUR });
+    const ctx = await loadIntakeContext(tx, {
+      processor,
+      maxAutoRepliesPerSenderPerHour: env().AUTO_REPLY_MAX_PER_SENDER_PER_HOUR,
+      maxAutoRepliesPerProcessorPerHour: env().AUTO_REPLY_MAX_PER_PROCESSOR_PER_HOUR,
+    });
 
     const fail = async (stage: IngestStage, error: string): Promise<IngestResult> => {
       await tx
