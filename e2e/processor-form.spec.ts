@@ -52,11 +52,11 @@ test('Test connection says how the session is encrypted and gives no password to
     // A server that offers no STARTTLS: refused before the login, and the admin is told what to do.
     await form.getByRole('button', { name: 'Test connection' }).click();
     await expect(result).toContainText(`127.0.0.1:${proxy.port} offers no encryption (no STARTTLS), so Leopard did not send the password.`);
-    await expect(result).toContainText('Allow unencrypted login');
+    await expect(result).toContainText('Allow a connection without encryption');
     expect(proxy.clientBytes()).not.toContain(box.password);
 
     // Only an explicit choice logs in in cleartext, and the result says so prominently.
-    await form.getByLabel('Allow unencrypted login').check();
+    await form.getByLabel('Allow a connection without encryption').check();
     await form.getByRole('button', { name: 'Test connection' }).click();
     await expect(result).toContainText('Connected and signed in.');
     await expect(page.getByTestId('test-connection-warning')).toContainText('NOT encrypted');

@@ -56,7 +56,7 @@ const CERT_PROBLEMS: Record<string, string> = {
 };
 
 const CLEARTEXT_ADVICE =
-  "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow unencrypted login' only for a server on a network you trust.";
+  "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow a connection without encryption' only for a server on a network you trust.";
 
 const UNTRUSTED_ADVICE = "Turn on 'Accept untrusted certificate' only if you trust this server.";
 

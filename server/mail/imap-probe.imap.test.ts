@@ -109,7 +109,7 @@ describe('testImapConnection', () => {
       expect(err.code).toBe('IMAP_TLS');
       expect(err.message).toBe(
         `127.0.0.1:${noStarttls.port} offers no encryption (no STARTTLS), so Leopard did not send the password. ` +
-          "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow unencrypted login' only for a server on a network you trust.",
+          "Turn on SSL if the server has an SSL port (usually 993), or tick 'Allow a connection without encryption' only for a server on a network you trust.",
       );
       const sent = noStarttls.clientBytes().slice(before);
       expect(sent).not.toContain(account.password);

@@ -169,7 +169,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           hint="Only for a server you run yourself with a self-signed certificate."
         />
         <CheckboxField
-          label="Allow unencrypted login"
+          label="Allow a connection without encryption"
           name="allowCleartextLogin"
           defaultChecked={processor?.allowCleartextLogin ?? false}
           hint="Off: without SSL, Leopard sends the password only after STARTTLS. Tick only for a server on a network you trust that offers neither: the password then crosses the network readable."
