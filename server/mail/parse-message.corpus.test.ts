@@ -2,6 +2,10 @@
 // ~840 bounces and auto-replies, MIME torture tests, helpdesk regressions. Every mail must either parse
 // into storable data or be refused with a ParseMessageError that says why; nothing may crash the process.
 // Counts are printed, not asserted: they describe today's parser, the invariants describe the contract.
+// What agents see is asserted over the whole corpus too: no U+FFFD in a subject or sender name where a
+// legacy charset decodes the raw header bytes cleanly (before the header charset fallback: 1 subject and 2
+// sender names of these corpora), a file name for every attachment, a text body for every HTML body with
+// words, and a delivery report for every bounce with a delivery-status part.
 //
 // Which files are mail: each folder's MANIFEST.tsv lists them (first column). Unix mbox files (the
 // manifest's type "(mbox)") are split into their messages, as an IMAP server would hold them. Everything
@@ -9,6 +13,7 @@
 // kind of file in the corpus makes this test fail rather than be skipped silently.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import {
   COMPANION_FILES,
@@ -20,7 +25,7 @@ import {
   readManifest,
   splitMbox,
 } from '../../test/harness/corpora';
-import { ParseMessageError, type ParsedInbound, parseInbound } from './parse-message';
+import { htmlAsPlainText, ParseMessageError, type ParsedInbound, parseInbound } from './parse-message';
 
 type Outcome = { name: string; ok: true; parsed: ParsedInbound } | { name: string; ok: false; error: unknown };
 
@@ -59,6 +64,32 @@ function expectStorable(name: string, parsed: ParsedInbound): void {
   expect(parsed.date === null || !Number.isNaN(parsed.date.getTime()), `${where}invalid date`).toBe(true);
   for (const key of Object.keys(parsed.headers)) expect(key, where).toBe(key.toLowerCase());
   for (const a of parsed.attachments) expect(a.size, `${where}attachment size`).toBe(a.content.length);
+  for (const a of parsed.attachments) expect(a.filename, `${where}attachment (${a.contentType}) without a file name`).not.toBe('');
+  if (parsed.html !== null && htmlAsPlainText(parsed.html) !== '') {
+    expect((parsed.text ?? '').trim(), `${where}an HTML body with words but no text`).not.toBe('');
+  }
+  if (parsed.attachments.some((a) => a.contentType === 'message/delivery-status')) {
+    expect(parsed.deliveryReport, `${where}a delivery-status part but no delivery report`).not.toBeNull();
+  }
+}
+
+/** Charsets whose clean decode of a header means U+FFFD had no excuse. */
+const LEGACY_CHARSETS = ['gb18030', 'big5', 'shift_jis', 'euc-kr', 'koi8-r', 'windows-1252'];
+
+/** The raw bytes of the first `name` field of the top-level header, unfolded. */
+function rawHeaderField(raw: Buffer, name: string): Buffer | null {
+  const text = raw.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const match = new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t].*)*)`, 'im').exec(end === -1 ? text : text.slice(0, end));
+  return match ? Buffer.from(match[1]!.replace(/\r?\n[ \t]+/g, ' '), 'latin1') : null;
+}
+
+function decodesCleanlyInALegacyCharset(bytes: Buffer): string | null {
+  for (const charset of LEGACY_CHARSETS) {
+    const text = iconv.decode(bytes, charset);
+    if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/.test(text)) return charset;
+  }
+  return null;
 }
 
 describe('the corpora folder', () => {
@@ -113,5 +144,36 @@ describe.each(FOLDERS)('parseInbound over %s', (folder) => {
     const lines = [`${folder}: ${outcomes.length} mails, ${outcomes.length - failures.length} parsed, ${failures.length} refused`];
     for (const [reason, names] of reasons) lines.push(`  ${names.length} × ${reason}  (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`);
     console.log(lines.join('\n'));
+  });
+});
+
+describe('header text over the whole corpus', () => {
+  it('has no U+FFFD in a subject or sender name where a legacy charset decodes the raw bytes cleanly', async () => {
+    const counts = { mails: 0, subjects: 0, senderNames: 0 };
+    const inexcusable: string[] = [];
+    for (const folder of FOLDERS) {
+      for (const entry of readManifest(folder)) {
+        const bytes = readFileSync(path.join(corporaDir, folder, entry.file));
+        const pieces = entry.contentType === '(mbox)' ? splitMbox(bytes) : [bytes];
+        for (const [i, piece] of pieces.entries()) {
+          const outcome = await parseOne(`${folder}/${entry.file}${pieces.length > 1 ? `#${i + 1}` : ''}`, piece);
+          if (!outcome.ok) continue;
+          counts.mails += 1;
+          const checks: Array<[string, string, keyof typeof counts]> = [
+            ['Subject', outcome.parsed.subject, 'subjects'],
+            [outcome.parsed.senderSource === 'sender' ? 'Sender' : outcome.parsed.senderSource === 'reply_to' ? 'Reply-To' : 'From', outcome.parsed.from?.name ?? '', 'senderNames'],
+          ];
+          for (const [header, value, key] of checks) {
+            if (!value.includes('\ufffd')) continue;
+            counts[key] += 1;
+            const raw = rawHeaderField(piece, header);
+            const charset = raw === null ? null : decodesCleanlyInALegacyCharset(raw);
+            if (charset !== null) inexcusable.push(`${outcome.name}: ${header} "${value}" decodes cleanly as ${charset}`);
+          }
+        }
+      }
+    }
+    console.log(`U+FFFD over ${counts.mails} mails: ${counts.subjects} subjects, ${counts.senderNames} sender names`);
+    expect(inexcusable).toEqual([]);
   });
 });
