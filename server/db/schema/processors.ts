@@ -42,6 +42,9 @@ export const emailProcessors = pgTable(
     // encryption at all is refused rather than given the password in cleartext.
     allowCleartextLogin: boolean('allow_cleartext_login').notNull().default(false),
     markSeen: boolean('mark_seen').notNull().default(true),
+    // Seconds between checks (NOOP) of an idling connection; null: rely on IDLE and the poll. Servers
+    // that announce new mail to IDLE clients only every minute or so (stock Cyrus, Courier) look at once.
+    checkIntervalSeconds: integer('check_interval_seconds'),
 
     // Sync cursor: advances in the same transaction that stores a message.
     uidValidity: bigint('uid_validity', { mode: 'number' }),
@@ -50,11 +53,24 @@ export const emailProcessors = pgTable(
     importUntilUid: bigint('import_until_uid', { mode: 'number' }),
     importTotal: integer('import_total').notNull().default(0),
     importDone: integer('import_done').notNull().default(0),
+    // The import under way is a resync after a UIDVALIDITY change, not the first sync: mail not stored
+    // yet arrived after the processor was set up, so it is live (auto-reply rules apply).
+    importIsResync: boolean('import_is_resync').notNull().default(false),
 
     syncStatus: processorSyncStatus('sync_status'),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+    // The AppError code of last_error: tells an outage of a server that worked from a wrong setting,
+    // and Leopard's own failures from the server's.
+    lastErrorCode: text('last_error_code'),
+    // Milliseconds from reaching the mailbox (INTERNALDATE) to stored, for the last live messages, newest last.
+    deliveryDelaysMs: integer('delivery_delays_ms').array().notNull().default(sql`'{}'::integer[]`),
+    // When a poll last found mail that the server had not announced to the IDLE connection.
+    unannouncedMailAt: timestamp('unannounced_mail_at', { withTimezone: true }),
+    // The server's counts disagreed with its UID SEARCH answer; the mail was listed another way.
+    listingDiscrepancy: text('listing_discrepancy'),
+    listingDiscrepancyAt: timestamp('listing_discrepancy_at', { withTimezone: true }),
 
     // Which worker holds this processor, until when. A lapsed lease is free to take.
     leaseOwner: text('lease_owner'),
