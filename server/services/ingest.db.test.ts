@@ -126,7 +126,7 @@ describe('a message without a case tag', () => {
     const result = created(await ingest(processorId, raw));
     const stored = await testDb.db.select().from(attachments).where(eq(attachments.caseMessageId, result.caseMessageId)).orderBy(asc(attachments.contentType));
     expect(stored.map((a) => ({ contentType: a.contentType, filename: a.filename, inline: a.inline, contentId: a.contentId }))).toEqual([
-      { contentType: 'image/gif', filename: '', inline: true, contentId: 'pic@customer.example' },
+      { contentType: 'image/gif', filename: 'part-1.gif', inline: true, contentId: 'pic@customer.example' },
       { contentType: 'text/csv', filename: 'numbers.csv', inline: false, contentId: null },
     ]);
     expect(stored[1].content.toString()).toBe('a,b');
