@@ -1,7 +1,10 @@
 // The header of a message inside a message: a forwarded or returned mail (message/rfc822) or a bounce's
-// returned headers (text/rfc822-headers). Read with mailparser itself (after the same repairs as the outer
-// message), and only the header block, so a large returned message costs no more than its header.
-import { simpleParser } from 'mailparser';
+// returned headers (text/rfc822-headers). Only the header block is read, after the same repairs as the
+// outer message (so a legacy-charset subject reads the same), and only the four fields needed here, with
+// libmime's encoded-word decoder: a full mailparser pass per attached message cost a third of the parse
+// time of a bounce-heavy mailbox.
+import { isUtf8 } from 'node:buffer';
+import libmime from 'libmime';
 import { normalizeMessageId, parseReferences } from '../domain/message-id';
 import { repairMime } from './repair-mime';
 
@@ -15,24 +18,34 @@ export type AttachedHeader = {
 /** A header block longer than this is cut: no real header is, and the subject comes early. */
 const MAX_HEADER_BYTES = 256 * 1024;
 
-export async function readAttachedHeader(content: Buffer): Promise<AttachedHeader> {
+export function readAttachedHeader(content: Buffer): AttachedHeader {
   const end = headerEnd(content);
-  const header = Buffer.concat([content.subarray(0, Math.min(end, MAX_HEADER_BYTES)), Buffer.from('\r\n\r\n')]);
-  try {
-    const mail = await simpleParser(repairMime(header).raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
-    const subject = (mail.subject ?? '').replace(/\u0000/g, '').trim();
-    const references = [mail.references ?? []].flat();
-    const inReplyTo = mail.inReplyTo === undefined ? [] : [mail.inReplyTo];
-    return {
-      subject: subject === '' ? null : subject,
-      messageId: normalizeMessageId(mail.messageId),
-      references: [...new Set(parseReferences([...references, ...inReplyTo]))],
-    };
-  } catch {
-    // An unreadable returned header must not cost the message it came in.
-    return { subject: null, messageId: null, references: [] };
+  const header = repairMime(Buffer.concat([content.subarray(0, Math.min(end, MAX_HEADER_BYTES)), Buffer.from('\r\n\r\n')])).raw;
+  const fields = new Map<string, string>();
+  const text = header.toString(isUtf8(header) ? 'utf8' : 'latin1');
+  for (const field of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = field.indexOf(':');
+    if (colon <= 0) continue;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    // The first occurrence, as mail programs show it.
+    if (WANTED.has(name) && !fields.has(name)) fields.set(name, field.slice(colon + 1).trim());
   }
+  let subject = fields.get('subject') ?? '';
+  try {
+    subject = libmime.decodeWords(subject);
+  } catch {
+    // An encoded word in an unknown charset stays as written.
+  }
+  subject = subject.replace(/\u0000/g, '').trim();
+  const references = parseReferences([fields.get('references') ?? '', fields.get('in-reply-to') ?? ''].filter((v) => v !== ''));
+  return {
+    subject: subject === '' ? null : subject,
+    messageId: normalizeMessageId(fields.get('message-id')),
+    references,
+  };
 }
+
+const WANTED = new Set(['subject', 'message-id', 'references', 'in-reply-to']);
 
 function headerEnd(content: Buffer): number {
   const lf = content.indexOf('\n\n');

@@ -139,7 +139,7 @@ export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
     sender: addresses(mail.headers.get('sender') as AddressObject | undefined),
     replyTo: addresses(mail.replyTo),
   });
-  const attachments = await namedAttachments(mail, html);
+  const attachments = namedAttachments(mail, html);
   return {
     messageId: messageIdOrNull(mail.messageId),
     inReplyTo: messageIdOrNull(mail.inReplyTo),
@@ -161,24 +161,22 @@ export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
 }
 
 /** mailparser's attachments with a file name each, and the header of each attached message. */
-async function namedAttachments(mail: ParsedMail, html: string | null) {
-  return Promise.all(
-    mail.attachments.map(async (a, i) => {
-      const contentId = a.cid ? clean(a.cid) : a.contentId ? normalizeMessageId(clean(a.contentId)) : null;
-      const contentType = clean(a.contentType || 'application/octet-stream').toLowerCase();
-      const header = isAttachedMessage(contentType) ? await readAttachedHeader(a.content) : null;
-      return {
-        filename: clean(attachmentName({ filename: a.filename ?? '', contentType, position: i + 1, subject: header?.subject })),
-        contentType,
-        size: a.content.length,
-        contentId,
-        inline: contentId !== null && html !== null && html.includes(`cid:${contentId}`),
-        content: a.content,
-        checksum: a.checksum,
-        attachedHeader: header,
-      };
-    }),
-  );
+function namedAttachments(mail: ParsedMail, html: string | null) {
+  return mail.attachments.map((a, i) => {
+    const contentId = a.cid ? clean(a.cid) : a.contentId ? normalizeMessageId(clean(a.contentId)) : null;
+    const contentType = clean(a.contentType || 'application/octet-stream').toLowerCase();
+    const attachedHeader = isAttachedMessage(contentType) ? readAttachedHeader(a.content) : null;
+    return {
+      filename: clean(attachmentName({ filename: a.filename ?? '', contentType, position: i + 1, subject: attachedHeader?.subject })),
+      contentType,
+      size: a.content.length,
+      contentId,
+      inline: contentId !== null && html !== null && html.includes(`cid:${contentId}`),
+      content: a.content,
+      checksum: a.checksum,
+      attachedHeader,
+    };
+  });
 }
 
 /**

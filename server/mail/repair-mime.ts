@@ -29,7 +29,7 @@ const SPACE = Buffer.from(' ');
 const CR = 0x0d;
 
 type Line = { start: number; end: number; next: number; indent: boolean };
-type Field = { name: string; lines: Line[] };
+type Field = { name: string; lines: Line[]; missingSemicolon?: boolean };
 type Block = {
   fields: Field[];
   charset: string | null;
@@ -173,7 +173,10 @@ class Walker {
 
   private blockOf(fields: Field[]): Block {
     for (const field of fields) {
-      if (STRUCTURED.has(field.name) && withSemicolon(this.unfolded(field)) !== null) this.repairs.add('missing-semicolon');
+      if (STRUCTURED.has(field.name) && withSemicolon(this.unfolded(field)) !== null) {
+        field.missingSemicolon = true;
+        this.repairs.add('missing-semicolon');
+      }
     }
     return { fields, charset: null, contentType: null };
   }
@@ -225,7 +228,8 @@ class Walker {
   private fieldEdit(block: Block, field: Field, candidatesFor: (own: string | null) => string[]) {
     const charset = this.needsCharset(field);
     const structured = STRUCTURED.has(field.name);
-    if (!charset && !structured && !field.lines.some((l) => l.indent)) return null;
+    const replaced = field.name === 'content-type' && block.contentType !== null;
+    if (!charset && !replaced && !field.missingSemicolon && !field.lines.some((l) => l.indent)) return null;
     const parts: Buffer[] = [];
     for (const [i, line] of field.lines.entries()) {
       if (i > 0) parts.push(this.raw.subarray(field.lines[i - 1]!.end, line.start));
@@ -236,8 +240,7 @@ class Walker {
     const text = charset ? decodeHeaderBytes(bytes, candidatesFor(block.charset)).text : bytes.toString('latin1');
     const colon = text.indexOf(':');
     const value = text.slice(colon + 1).replace(/\r?\n[ \t]*/g, ' ').trim();
-    const fixed = field.name === 'content-type' && block.contentType !== null ? block.contentType : structured ? withSemicolon(value) : null;
-    if (!charset && fixed === null && !field.lines.some((l) => l.indent)) return null;
+    const fixed = replaced ? block.contentType : structured ? withSemicolon(value) : null;
     const out = fixed === null ? text : `${text.slice(0, colon)}: ${fixed}`;
     const first = field.lines[0]!;
     const last = field.lines[field.lines.length - 1]!;
@@ -247,10 +250,8 @@ class Walker {
 
   /** A field with 8-bit bytes that are not UTF-8. */
   private needsCharset(field: Field): boolean {
-    return field.lines.some((l) => {
-      const bytes = this.raw.subarray(l.start, l.end);
-      return bytes.some((b) => b >= 0x80) && !isUtf8(bytes);
-    });
+    // ASCII is valid UTF-8, so one native check covers both.
+    return field.lines.some((l) => !isUtf8(this.raw.subarray(l.start, l.end)));
   }
 }
 
