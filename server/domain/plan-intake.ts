@@ -15,6 +15,7 @@
 // - one of its referenced Message-IDs is both stored and planned in this round (which hit comes first
 //   depends on case creation order).
 // The next round starts at that message with fresh facts. The first message of a round is always planned.
+import { isUsableAddress, MAX_ADDRESS_CHARS } from './choose-sender';
 import { type ContactCandidate, matchContact, type NewContact } from './match-contact';
 import { type CaseSettings, type FilterableMessage, matchFilters, type ProcessorFilterRule } from './match-filters';
 import { formatCaseNumber } from './case-number';
@@ -72,12 +73,6 @@ export type IntakePlan =
 
 /** Where a plan is when a rule throws; the service reports it as the quarantine stage. */
 export type PlanStage = 'thread' | 'filters' | 'contact';
-
-// One @ with something on both sides and no spaces: enough to be worth a contact. Anything stricter
-// belongs to the sender's mail server, which already accepted it. Longer than RFC 5321 allows (64 + 1 + 255)
-// is not an address either, and a contact index entry could not hold a huge one.
-const CONTACT_ADDRESS = /^[^\s@]+@[^\s@]+$/;
-const MAX_ADDRESS_CHARS = 320;
 
 /**
  * Plans a prefix (at least one) of `items`. `newId` makes the ids of new cases and contacts; `progress`
@@ -178,7 +173,8 @@ function chooseContact(
   if (address.length > MAX_ADDRESS_CHARS) {
     return { contact: { kind: 'none' }, note: `The sender's address is ${address.length} characters long, which is not an email address, so no contact is linked.` };
   }
-  if (!CONTACT_ADDRESS.test(address)) {
+  // What counts as an address is the rule the sender was chosen by (server/domain/choose-sender.ts).
+  if (!isUsableAddress(address)) {
     return { contact: { kind: 'none' }, note: `The sender "${address}" is not an email address, so no contact is linked.` };
   }
   const key = address.toLowerCase();
