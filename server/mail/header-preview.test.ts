@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { readHeaderPreview } from './header-preview';
 
@@ -16,5 +17,10 @@ describe('readHeaderPreview', () => {
 
   it('puts control characters and NULs on one line', () => {
     expect(readHeaderPreview(Buffer.from('Subject: a\u0000b\tc\n\n')).subject).toBe('a b c');
+  });
+
+  it('reads a raw GB2312 subject as the parser does, not as replacement characters', () => {
+    const head = Buffer.concat([Buffer.from('From: li@customer.example\r\nSubject: '), iconv.encode('关于会议的通知', 'gb2312'), Buffer.from('\r\n\r\nbody')]);
+    expect(readHeaderPreview(head).subject).toBe('关于会议的通知');
   });
 });

@@ -1,6 +1,7 @@
 // Subject and From of a raw message that may not parse at all, for the admin's quarantine list.
 // Works on the first bytes only and never throws: whatever cannot be read is null.
 import { decodeEncodedWords } from '../domain/parse-display-name';
+import { repairMime } from './repair-mime';
 
 export type HeaderPreview = { subject: string | null; from: string | null };
 
@@ -8,8 +9,9 @@ const MAX_PREVIEW_CHARS = 300;
 
 export function readHeaderPreview(head: Buffer | null | undefined): HeaderPreview {
   if (!head || head.length === 0) return { subject: null, from: null };
-  // Not fatal: a raw 8-bit header in another charset shows replacement characters rather than nothing.
-  const text = new TextDecoder('utf-8').decode(head);
+  // Raw 8-bit headers in a legacy charset are decoded as the parser decodes them (server/mail/repair-mime.ts);
+  // whatever is still not UTF-8 shows replacement characters rather than nothing.
+  const text = new TextDecoder('utf-8').decode(readable(head));
   const headerBlock = text.split(/\r\n\r\n|\n\n|\r\r/, 1)[0];
   const lines = headerBlock
     .replace(/\r\n?/g, '\n')
@@ -28,4 +30,12 @@ function headerValue(lines: string[], name: string): string | null {
     .trim();
   if (value === '') return null;
   return value.length > MAX_PREVIEW_CHARS ? `${value.slice(0, MAX_PREVIEW_CHARS)}…` : value;
+}
+
+function readable(head: Buffer): Buffer {
+  try {
+    return repairMime(head).raw;
+  } catch {
+    return head;
+  }
 }

@@ -313,3 +313,11 @@ describe('malformed MIME does not hide a readable body', () => {
     expect(parsed.text?.trim()).toBe('Grüße');
   });
 });
+
+describe('headers for filters on a named header', () => {
+  it('hold the decoded text of a raw 8-bit header, not its bytes as Latin-1', async () => {
+    const parsed = await parseInbound(mail('From: a@customer.example', header('X-Department', 'Служба поддержки', 'koi8-r'), Buffer.from('X-Team: Équipe', 'utf8'), '', 'b'));
+    expect(parsed.headers['x-department']).toEqual(['Служба поддержки']);
+    expect(parsed.headers['x-team']).toEqual(['Équipe']);
+  });
+});

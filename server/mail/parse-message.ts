@@ -34,6 +34,7 @@
 //   HTML only when it is the whole message; an HTML part inside multipart/mixed or /related (HTML with
 //   attachments or inline images) gets its text here with the same converter (html-to-text), so body
 //   filters, previews and search read it too.
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
@@ -319,8 +320,12 @@ function collectHeaders(mail: ParsedMail): Record<string, string[]> {
   for (const { key, line } of mail.headerLines ?? []) {
     const name = clean(key).trim().toLowerCase();
     if (name === '') continue;
-    const colon = line.indexOf(':');
-    const value = clean(colon === -1 ? '' : line.slice(colon + 1))
+    // mailparser gives the raw bytes as Latin-1; after repairMime they are UTF-8 (or ASCII), so filters on a
+    // named header compare text, not mojibake.
+    const bytes = Buffer.from(line, 'latin1');
+    const text = isUtf8(bytes) ? bytes.toString('utf8') : line;
+    const colon = text.indexOf(':');
+    const value = clean(colon === -1 ? '' : text.slice(colon + 1))
       .replace(/\r?\n[ \t]+/g, ' ')
       .replace(/[\r\n]/g, ' ')
       .trim();
