@@ -75,6 +75,15 @@ describe('repairMime', () => {
   });
 });
 
+describe('repairMime on crafted input', () => {
+  it('stops descending at a nesting depth no real mail reaches', () => {
+    const depth = 5000;
+    const head = Array.from({ length: depth }, (_, i) => `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`).join('');
+    const raw = Buffer.from(`${head}Content-Type: text/plain\r\n\r\ndeep\r\n`);
+    expect(() => repairMime(raw)).not.toThrow();
+  });
+});
+
 describe('withSemicolon', () => {
   it('adds the ; a Content-Type or Content-Disposition left out before its first parameter', () => {
     expect(withSemicolon('text/plain charset=iso-8859-1')).toBe('text/plain; charset=iso-8859-1');

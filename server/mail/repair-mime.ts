@@ -81,7 +81,7 @@ class Walker {
       const rest = Object.entries(params).filter(([k]) => k !== 'boundary' && k !== 'charset');
       if (used !== null) {
         delimiters = this.delimiters(used, bodyStart, limit);
-        block.contentType = `${type}; boundary="${used}"${rest.map(([k, v]) => `; ${k}="${v}"`).join('')}`;
+        block.contentType = `${type}; boundary="${used}"${rest.map(([k, v]) => `; ${k}="${v.replace(/["\\]/g, '\\$&')}"`).join('')}`;
         this.repairs.add('boundary-replaced');
       } else {
         block.contentType = `text/plain${block.charset ? `; charset="${block.charset}"` : ''}`;
@@ -129,7 +129,7 @@ class Walker {
         const token = this.raw.toString('latin1', at + 2, end).trimEnd().replace(/--$/, '');
         // "-- " is a signature separator, and a short token or a line of dashes is a rule, not a boundary.
         // A boundary may hold spaces (one folded inside its quotes reaches the delimiter lines cut short).
-        if (token.length >= 6 && /[^-\s]/.test(token)) {
+        if (token.length >= 6 && /[^-\s]/.test(token) && !token.includes('"')) {
           const count = (seen.get(token) ?? 0) + 1;
           if (count >= 2) return token;
           seen.set(token, count);
