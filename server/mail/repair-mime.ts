@@ -13,6 +13,9 @@
 // - a Content-Type or Content-Disposition missing its `;` before a parameter (`text/plain charset=…`) gets it;
 // - a multipart whose boundary never occurs in its body takes the boundary its delimiter lines do use, when
 //   one is used at least twice; otherwise it is read as text/plain, so its text shows instead of nothing.
+// A message attached to the message (message/rfc822, not base64-encoded) is walked and repaired the same
+// way, since mailparser shows an inline forward's text too; its .eml attachment is then the repaired copy,
+// which opens readable in a mail program (the original bytes stay in raw_messages).
 import { isUtf8 } from 'node:buffer';
 import libmime from 'libmime';
 import { charsetCandidates, decodeHeaderBytes } from './header-charset';
