@@ -1,7 +1,7 @@
 // The processor filter form (seed: "Setting up an Email Processor Filter", built out to the
 // "future versions" it promised): a condition, an order, and the case fields it sets.
 import { z } from 'zod';
-import { MATCH_FIELDS, MATCH_RULES } from './match-filters';
+import { MATCH_FIELDS, MATCH_RULES } from './filter-fields';
 
 const optionalId = z.uuid().nullable();
 

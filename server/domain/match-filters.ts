@@ -15,19 +15,18 @@
 //   archive can run to megabytes, and the words that route a mail sit near the top.
 // - A condition with no value, or a header condition without a header name, matches nothing: it cannot
 //   have passed validateFilterCondition, and guessing would route mail on a half-written rule.
-// - Regular expressions use JavaScript syntax with the `i` flag only (no `m`/`s`): `^` and `$` anchor the
-//   whole value. They run inside a `node:vm` context with a timeout, because V8's backtracking engine can take
-//   exponential time (`(a+)+$`) and a regex on the ingest path must not stall a mailbox. A timed-out or
-//   invalid regex counts as no match and is reported in the outcome.
-import { runInContext, createContext, type Context } from 'node:vm';
+// - Regular expressions run on RE2 (server/domain/filter-regex.ts): the usual syntax without
+//   back-references and look-around, which are refused at save; always case-insensitive, no `m`/`s`: `^` and
+//   `$` anchor the whole value. The values they run over are the same as for the other rules.
+// - Where a regular expression is evaluated is the caller's choice: intake and "Try a message" evaluate
+//   regexJobs() on the filter thread under a budget per message (server/services/filter-regex-pool.ts) and
+//   pass the verdicts in; a regex without a verdict ran out of that budget. Without verdicts (unit tests, a
+//   caller that knows its input is small) they run here, in linear time but with no time limit.
+//   A timed-out or invalid regex counts as no match and is reported in the outcome.
+import { checkFilterRegex, testFilterRegex } from './filter-regex';
+import { type MatchField, type MatchRule } from './filter-fields';
 
-export const MATCH_FIELDS = ['from_address', 'from_name', 'to', 'cc', 'subject', 'body', 'header'] as const;
-export const MATCH_RULES = ['contains', 'not_contains', 'equals', 'starts_with', 'ends_with', 'regex'] as const;
-
-/** The part of a message a filter looks at; `header` needs a header name as well. */
-export type MatchField = (typeof MATCH_FIELDS)[number];
-/** How a filter compares; `not_contains` is the seed's "does not contain", `regex` "matches regular expression". */
-export type MatchRule = (typeof MATCH_RULES)[number];
+export { MATCH_FIELDS, MATCH_RULES, type MatchField, type MatchRule } from './filter-fields';
 
 /** The fields of a new case that filters decide; null means "not set" (the case gets no value for it). */
 export type CaseSettings = {
@@ -69,7 +68,7 @@ export type FilterOutcome = {
   settings: CaseSettings;
   /** In the order they were applied. */
   matchedFilterIds: string[];
-  /** Filters whose regular expression ran out of time; they counted as no match. */
+  /** Filters whose regular expression ran out of the message's time budget; they counted as no match. */
   timedOutFilterIds: string[];
   /** Filters whose regular expression does not compile (saved before validation caught it); no match. */
   invalidFilterIds: string[];
@@ -82,14 +81,26 @@ export type FilterCondition = Pick<ProcessorFilterRule, 'matchField' | 'headerNa
 /** Form errors by field name; empty when the condition can be saved. */
 export type FilterConditionErrors = Partial<Record<keyof FilterCondition, string>>;
 
-export type MatchFiltersOptions = { regexTimeoutMs?: number };
+export type RegexVerdict = 'match' | 'no_match' | 'timeout' | 'invalid';
+
+/** Verdicts by filter id for the regular-expression filters of one message (see regexJobs). */
+export type RegexVerdicts = ReadonlyMap<string, RegexVerdict>;
+
+/** One regular-expression condition of one message: its pattern and the key of the values it runs over. */
+export type RegexJob = { filterId: string; pattern: string; valuesKey: string };
+
+/** Everything needed to evaluate a message's regular-expression filters elsewhere (a thread). */
+export type RegexWork = { jobs: RegexJob[]; values: Record<string, string[]> };
+
+export type MatchFiltersOptions = {
+  regexVerdicts?: RegexVerdicts;
+  /** Named in the note about filters that ran out of time. */
+  regexBudgetMs?: number;
+};
 
 export const NO_FILTER_MATCHED_NOTE = 'No filter matched; system defaults used.';
 export const BODY_MATCH_LIMIT = 100_000;
 export const MAX_MATCH_VALUE_LENGTH = 500;
-/** Long enough for any sane pattern over BODY_MATCH_LIMIT characters (a few ms), short enough that a
- * runaway one costs a mailbox a blink rather than a stall. */
-export const REGEX_TIMEOUT_MS = 100;
 
 const CASE_SETTING_KEYS = ['caseTypeId', 'casePriorityId', 'assignedToId', 'managedById'] as const;
 
@@ -105,11 +116,11 @@ export function matchFilters(
   const matchedFilterIds: string[] = [];
   const timedOutFilterIds: string[] = [];
   const invalidFilterIds: string[] = [];
-  const regex = new RegexRunner(options.regexTimeoutMs ?? REGEX_TIMEOUT_MS);
+  const regex = (filter: ProcessorFilterRule, values: string[]): ConditionResult =>
+    options.regexVerdicts ? (options.regexVerdicts.get(filter.id) ?? 'timeout') : testFilterRegex(filter.matchValue ?? '', values);
   const loweredValues = new Map<string, string[]>();
 
-  const ordered = [...filters].sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const filter of ordered) {
+  for (const filter of inOrder(filters)) {
     const result = evaluateCondition(filter, message, regex, loweredValues);
     if (result === 'timeout') timedOutFilterIds.push(filter.id);
     if (result === 'invalid') invalidFilterIds.push(filter.id);
@@ -125,8 +136,9 @@ export function matchFilters(
 
   const notes: string[] = [];
   if (matchedFilterIds.length === 0) notes.push(NO_FILTER_MATCHED_NOTE);
+  const budget = options.regexBudgetMs === undefined ? '' : ` of ${options.regexBudgetMs} ms`;
   for (const id of timedOutFilterIds) {
-    notes.push(`The regular expression of filter ${id} took longer than ${regex.timeoutMs} ms and counted as no match.`);
+    notes.push(`The regular expression of filter ${id} ran out of the message's time budget${budget} and counted as no match.`);
   }
   for (const id of invalidFilterIds) {
     notes.push(`The regular expression of filter ${id} is not valid and counted as no match.`);
@@ -134,22 +146,31 @@ export function matchFilters(
   return { settings, matchedFilterIds, timedOutFilterIds, invalidFilterIds, note: notes.length > 0 ? notes.join(' ') : null };
 }
 
+/**
+ * The regular-expression conditions of a message, in filter order, with the values each runs over (the
+ * same values matchFilters compares; each field's values once, however many filters look at it).
+ */
+export function regexJobs(message: FilterableMessage, filters: ProcessorFilterRule[]): RegexWork {
+  const jobs: RegexJob[] = [];
+  const values: Record<string, string[]> = {};
+  for (const filter of inOrder(filters)) {
+    const { matchField, matchRule, matchValue } = filter;
+    if (matchRule !== 'regex' || matchField === null || matchValue === null || matchValue === '') continue;
+    const headerName = filter.headerName?.trim().toLowerCase() ?? '';
+    if (matchField === 'header' && headerName === '') continue;
+    const key = valuesKey(matchField, headerName);
+    values[key] ??= fieldValues(message, matchField, headerName).map((v) => v.trim().toLowerCase());
+    jobs.push({ filterId: filter.id, pattern: matchValue, valuesKey: key });
+  }
+  return { jobs, values };
+}
+
 /** Save-time check of a match value for a rule; a message in plain words, or null when it is fine. */
 export function validateFilterPattern(rule: MatchRule | null, value: string | null): string | null {
   if (rule === null) return null;
   if (value === null || value.trim() === '') return 'Enter a value to match.';
   if (value.length > MAX_MATCH_VALUE_LENGTH) return `Keep the value to ${MAX_MATCH_VALUE_LENGTH} characters or fewer.`;
-  if (rule === 'regex') {
-    try {
-      new RegExp(value, 'i');
-    } catch (err) {
-      // V8 says "Invalid regular expression: /(/i: Unterminated group"; the last part is the useful one.
-      const reason = String((err as Error).message).split(': ').pop() ?? '';
-      return reason === ''
-        ? 'This is not a valid regular expression.'
-        : `This is not a valid regular expression: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}.`;
-    }
-  }
+  if (rule === 'regex') return checkFilterRegex(value);
   return null;
 }
 
@@ -174,7 +195,7 @@ export function validateFilterCondition(condition: FilterCondition): FilterCondi
 function evaluateCondition(
   filter: ProcessorFilterRule,
   message: FilterableMessage,
-  regex: RegexRunner,
+  regex: (filter: ProcessorFilterRule, values: string[]) => ConditionResult,
   loweredValues: Map<string, string[]>,
 ): ConditionResult {
   const { matchField, matchRule, matchValue } = filter;
@@ -183,14 +204,14 @@ function evaluateCondition(
   const headerName = filter.headerName?.trim().toLowerCase() ?? '';
   if (matchField === 'header' && headerName === '') return 'no_match';
 
-  const key = matchField === 'header' ? `header:${headerName}` : matchField;
+  const key = valuesKey(matchField, headerName);
   let values = loweredValues.get(key);
   if (!values) {
     values = fieldValues(message, matchField, headerName).map((v) => v.trim().toLowerCase());
     loweredValues.set(key, values);
   }
 
-  if (matchRule === 'regex') return regex.testAny(matchValue, values);
+  if (matchRule === 'regex') return regex(filter, values);
   const wanted = matchValue.toLowerCase();
   const matches = (() => {
     switch (matchRule) {
@@ -234,33 +255,10 @@ function recipientAddress(recipient: string): string {
   return bracketed ? bracketed[1] : recipient;
 }
 
-// The pattern and values are passed as data, never spliced into the source, so a filter cannot run code.
-const REGEX_SCRIPT = `(() => {
-  const re = new RegExp(pattern, 'i');
-  for (let i = 0; i < values.length; i++) if (re.test(values[i])) return true;
-  return false;
-})()`;
+function inOrder(filters: ProcessorFilterRule[]): ProcessorFilterRule[] {
+  return [...filters].sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
 
-/** Runs user regular expressions under a wall-clock limit. V8 checks for interrupts while it backtracks,
- * so the vm timeout really stops a catastrophic pattern (verified on node 20; see the test). */
-class RegexRunner {
-  private context: Context | null = null;
-
-  constructor(readonly timeoutMs: number) {}
-
-  testAny(pattern: string, values: string[]): ConditionResult {
-    this.context ??= createContext({});
-    this.context.pattern = pattern;
-    this.context.values = values;
-    try {
-      return runInContext(REGEX_SCRIPT, this.context, { timeout: this.timeoutMs }) === true ? 'match' : 'no_match';
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
-      // Errors thrown inside the context come from its own realm, so `instanceof SyntaxError` would be false.
-      if ((err as { name?: unknown }).name === 'SyntaxError') return 'invalid';
-      throw err;
-    } finally {
-      this.context.values = undefined;
-    }
-  }
+function valuesKey(field: MatchField, headerName: string): string {
+  return field === 'header' ? `header:${headerName}` : field;
 }

@@ -17,7 +17,8 @@
 // The next round starts at that message with fresh facts. The first message of a round is always planned.
 import { isUsableAddress, MAX_ADDRESS_CHARS } from './choose-sender';
 import { type ContactCandidate, matchContact, type NewContact } from './match-contact';
-import { type CaseSettings, type FilterableMessage, matchFilters, type ProcessorFilterRule } from './match-filters';
+import { MESSAGE_REGEX_BUDGET_MS } from './filter-regex';
+import { type CaseSettings, type FilterableMessage, matchFilters, type ProcessorFilterRule, type RegexVerdicts } from './match-filters';
 import { formatCaseNumber } from './case-number';
 import { type ReferenceHit, resolveThread, threadLookupKeys } from './resolve-thread';
 
@@ -33,6 +34,8 @@ export type IntakeItem = {
   alone: boolean;
   /** What filters see; only asked for when the message opens a case. */
   filterable: () => FilterableMessage;
+  /** The verdicts of the processor's regular-expression filters, worked out off the main thread. */
+  regexVerdicts?: RegexVerdicts;
 };
 
 /** A stored inbound message of this mailbox that carries a Message-ID some item of the round carries. */
@@ -149,7 +152,10 @@ function planOne(
   if (decision.kind !== 'new') return { kind: 'append', caseId: decision.caseId, reason: decision.kind, messageNote };
 
   progress.stage = 'filters';
-  const outcome = matchFilters(item.filterable(), settings.filters, settings.defaults);
+  const outcome = matchFilters(item.filterable(), settings.filters, settings.defaults, {
+    regexVerdicts: item.regexVerdicts,
+    regexBudgetMs: MESSAGE_REGEX_BUDGET_MS,
+  });
   progress.stage = 'contact';
   const { contact, note: contactNote } = chooseContact(item, facts, plannedContacts, newId);
   return {

@@ -30,6 +30,7 @@ import { threadLookupKeys } from '../domain/resolve-thread';
 import type { AutoReplySkipCode } from '../domain/auto-reply-policy';
 import { type ParsedInbound, toFilterableMessage } from '../mail/parse-message';
 import { queueAutoReply } from './auto-reply-outbox';
+import { regexVerdictsFor } from './filter-regex-pool';
 import type { CaseEvent } from '../realtime/events';
 import { caseEventSummary, publishCaseEvents } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
@@ -125,7 +126,14 @@ export async function planIntake(
 ): Promise<IntakePlan[]> {
   progress.stage = 'thread';
   const facts = await loadIntakeFacts(tx, ctx, candidates.map((c) => c.parsed));
-  const items = candidates.map(({ parsed, sha256, alone }) => ({
+  // Regular-expression filters run on the filter thread under a budget per message, never here on the
+  // worker's main thread (server/services/filter-regex-pool.ts); the plan then only reads their verdicts.
+  progress.stage = 'filters';
+  const regexVerdicts = ctx.filters.some((f) => f.matchRule === 'regex')
+    ? await Promise.all(candidates.map((c) => regexVerdictsFor(toFilterableMessage(c.parsed), ctx.filters)))
+    : [];
+  progress.stage = 'thread';
+  const items = candidates.map(({ parsed, sha256, alone }, i) => ({
     messageId: parsed.messageId,
     subject: parsed.subject,
     inReplyTo: parsed.inReplyTo,
@@ -134,6 +142,7 @@ export async function planIntake(
     sha256,
     alone,
     filterable: () => toFilterableMessage(parsed),
+    regexVerdicts: regexVerdicts[i],
   }));
   const planProgress: { stage: PlanStage } = { stage: 'thread' };
   try {

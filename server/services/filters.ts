@@ -1,9 +1,10 @@
 // Processor filters: CRUD, ordering, and "try a sample message" for the admin page.
 // The matching itself is server/domain/match-filters.ts; this module only stores and loads.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../db/client';
 import { casePriorities, caseTypes, emailProcessors, processorFilters, users } from '../db/schema';
 import type { FilterSettingsInput, UpdateFilterInput } from '../domain/filter-settings';
+import { MAX_FILTERS_PER_PROCESSOR } from '../domain/filter-fields';
 import { priorityOrder } from '../domain/filter-settings';
 import {
   type CaseSettings,
@@ -12,9 +13,11 @@ import {
   type ProcessorFilterRule,
   validateFilterCondition,
 } from '../domain/match-filters';
+import { MESSAGE_REGEX_BUDGET_MS, TOO_SLOW_MESSAGE } from '../domain/filter-regex';
 import { AppError } from '../errors';
 import { parseInbound, toFilterableMessage } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
+import { patternFinishesInTime, regexVerdictsFor } from './filter-regex-pool';
 import { notifyProcessorChanged } from './processors';
 
 export type FilterView = ProcessorFilterRule & { processorId: string; createdAt: Date; updatedAt: Date };
@@ -63,6 +66,10 @@ function normalise(input: FilterFields): FilterFields {
 
 async function validate(db: DbOrTx, input: FilterFields): Promise<void> {
   const fieldErrors: Record<string, string> = { ...validateFilterCondition(input) } as Record<string, string>;
+  // RE2 refuses what could take unbounded time; this catches what is merely too slow for real mail.
+  if (input.matchRule === 'regex' && !fieldErrors.matchValue && input.matchValue && !(await patternFinishesInTime(input.matchValue))) {
+    fieldErrors.matchValue = TOO_SLOW_MESSAGE;
+  }
   const userIds = [input.assignedToId, input.managedById].filter((v): v is string => v !== null);
   if (userIds.length > 0) {
     const found = await db.select({ id: users.id, active: users.active }).from(users).where(inArray(users.id, userIds));
@@ -87,8 +94,14 @@ export async function createFilter({ db, actor, input }: { db: Database; actor: 
   const { processorId, ...fields } = input;
   const values = normalise(fields);
   return db.transaction(async (tx) => {
-    const [processor] = await tx.select({ id: emailProcessors.id }).from(emailProcessors).where(eq(emailProcessors.id, processorId));
+    // Locked so two admins adding filters at once cannot both pass the limit.
+    const [processor] = await tx.select({ id: emailProcessors.id }).from(emailProcessors).where(eq(emailProcessors.id, processorId)).for('update');
     if (!processor) throw new AppError('NOT_FOUND', 'No such email processor.');
+    const [{ value: existing }] = await tx.select({ value: count() }).from(processorFilters).where(eq(processorFilters.processorId, processorId));
+    if (existing >= MAX_FILTERS_PER_PROCESSOR) {
+      const message = `This processor already has ${MAX_FILTERS_PER_PROCESSOR} filters, the most it can have: every message runs through all of them. Combine or delete some first.`;
+      throw new AppError('VALIDATION', message, { fieldErrors: { matchField: message } });
+    }
     await validate(tx, values);
     const [created] = await tx.insert(processorFilters).values({ processorId, ...values }).returning({ id: processorFilters.id });
     await recordAudit({ db: tx, actor, action: 'filter.created', entityType: 'filter', entityId: created.id, details: { processorId, ...values } });
@@ -152,6 +165,9 @@ export async function tryFilters({ db, processorId, raw }: { db: Database; proce
     });
   }
   const [rules, defaults] = await Promise.all([loadFilterRules({ db, processorId }), systemCaseDefaults({ db })]);
-  const outcome = matchFilters(toFilterableMessage(parsed), rules, defaults);
+  // The same path as intake: regular expressions on the filter thread, under the same budget per message.
+  const message = toFilterableMessage(parsed);
+  const regexVerdicts = await regexVerdictsFor(message, rules);
+  const outcome = matchFilters(message, rules, defaults, { regexVerdicts, regexBudgetMs: MESSAGE_REGEX_BUDGET_MS });
   return { ...outcome, subject: parsed.subject, from: parsed.from?.address ?? '' };
 }

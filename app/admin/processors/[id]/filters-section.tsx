@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { MATCH_FIELD_LABELS, MATCH_RULE_LABELS } from '@/server/domain/filter-settings';
-import { MATCH_FIELDS, MATCH_RULES } from '@/server/domain/match-filters';
+import { MATCH_FIELDS, MATCH_RULES, MAX_FILTERS_PER_PROCESSOR } from '@/server/domain/filter-fields';
 import type { FilterView } from '@/server/services/filters';
 import { CheckboxField, SelectField, TextField } from '../../../components/field';
 import { fieldErrorsOf, messageOf } from '../../../form-errors';
@@ -55,7 +55,13 @@ export function FiltersSection({ processorId }: { processorId: string }) {
     <section className="card" id="filters" aria-labelledby="filters-heading">
       <div className="section-header">
         <h2 id="filters-heading">Email processor filters</h2>
-        <button type="button" className="button primary" onClick={() => setEditing({ mode: 'new' })}>
+        <button
+          type="button"
+          className="button primary"
+          disabled={(filters.data?.length ?? 0) >= MAX_FILTERS_PER_PROCESSOR}
+          title={(filters.data?.length ?? 0) >= MAX_FILTERS_PER_PROCESSOR ? `A processor has at most ${MAX_FILTERS_PER_PROCESSOR} filters.` : undefined}
+          onClick={() => setEditing({ mode: 'new' })}
+        >
           New filter
         </button>
       </div>
