@@ -18,6 +18,8 @@ export const APP_ERROR_STATUS = {
   IMAP_NO_INBOX: 400,
   IMAP_PROTOCOL: 400,
   SECRET_KEY_MISMATCH: 500,
+  // Leopard's own failure (a database error, a bug), reported with an id to find in the log.
+  INTERNAL: 500,
 } as const;
 
 export type AppErrorCode = keyof typeof APP_ERROR_STATUS;

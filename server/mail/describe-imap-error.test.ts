@@ -3,7 +3,7 @@
 // report them. The imap tier (imap-probe.imap.test.ts) covers the ones a real server produces.
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { describeImapError } from './describe-imap-error';
+import { describeImapError, internalFailure, isMailServerError } from './describe-imap-error';
 
 const ctx = { host: 'imap.example.test', port: 993, useSsl: true };
 
@@ -82,11 +82,64 @@ describe('describeImapError', () => {
     expect(err.message).toContain('Turn on SSL/TLS');
   });
 
-  it('passes an AppError through and wraps anything else as a protocol error', () => {
+  it('passes an AppError through; an ImapFlow error it cannot name stays a protocol error', () => {
     const appError = new AppError('IMAP_TIMEOUT', 'already described');
     expect(describeImapError(appError)).toBe(appError);
-    const err = describeImapError('socket hang up');
+    const err = describeImapError(nodeError('ECONNRESET', 'socket hang up'));
     expect(err.code).toBe('IMAP_PROTOCOL');
-    expect(err.message).toBe('Unexpected error while talking to the mail server: socket hang up');
+    expect(err.message).toContain('closed the connection unexpectedly');
   });
 });
+
+describe('a failure of Leopard itself', () => {
+  // As drizzle reports a failed statement: the SQL and its parameters are in the message.
+  const dbError = Object.assign(new Error('Failed query: update "email_processors" set "sync_status" = $1 where "id" = $2\nparams: idle,3f1c'), {
+    name: 'DrizzleQueryError',
+    cause: Object.assign(new Error('relation "email_processors" does not exist'), { code: '42P01', severity: 'ERROR' }),
+  });
+
+  it('is not reported as the mail server\'s fault and never shows SQL or parameters', () => {
+    expect(isMailServerError(dbError)).toBe(false);
+    expect(isMailServerError(dbError.cause)).toBe(false);
+    const err = describeImapError(dbError, ctx);
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toContain('Leopard failed');
+    expect(err.message).not.toMatch(/Failed query|email_processors|params|\$1/);
+  });
+
+  it('carries an id to find in the worker log', () => {
+    const err = internalFailure('e-7f3a9c');
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toContain('error id e-7f3a9c');
+    expect(err.message).toContain('not at fault');
+  });
+
+  it('tells mail server failures apart: socket, DNS, TLS, IMAP answers and ImapFlow connection errors', () => {
+    expect(isMailServerError(nodeError('ECONNREFUSED', 'connect ECONNREFUSED'))).toBe(true);
+    expect(isMailServerError(nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND'))).toBe(true);
+    expect(isMailServerError(nodeError('CERT_HAS_EXPIRED', 'certificate has expired'))).toBe(true);
+    expect(isMailServerError(nodeError('NoConnection', 'Connection not available'))).toBe(true);
+    expect(isMailServerError(Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: 'Mailbox is locked' }))).toBe(true);
+    expect(isMailServerError(new TypeError("Cannot read properties of undefined (reading 'uid')"))).toBe(false);
+  });
+});
+
+describe('a server that worked and now refuses or does not answer', () => {
+  const workedBefore = new Date('2026-12-01T09:30:00Z');
+
+  it('is an outage being retried, not a setting to check', () => {
+    const refused = describeImapError(nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:993'), { ...ctx, workedBefore });
+    expect(refused.code).toBe('IMAP_CONNECTION_REFUSED');
+    expect(refused.message).toBe(
+      'imap.example.test:993 refuses connections. It worked until 2026-12-01 09:30 UTC, so the server is down or restarting; Leopard keeps retrying by itself.',
+    );
+    const silent = describeImapError(nodeError('CONNECT_TIMEOUT', 'Timed out'), { ...ctx, workedBefore });
+    expect(silent.message).toContain('does not answer');
+    expect(silent.message).not.toContain('Check the host');
+  });
+
+  it('that never worked still says to check the host and port', () => {
+    expect(describeImapError(nodeError('ECONNREFUSED', 'connect ECONNREFUSED'), ctx).message).toContain('Check the host and port');
+  });
+});
+

@@ -14,6 +14,11 @@ export type ImapErrorContext = {
   useSsl?: boolean;
   /** The overall time budget, for timeout messages. */
   timeoutMs?: number;
+  /**
+   * When this mailbox last synced (the worker's view): a server that worked and now refuses or does not
+   * answer is down or restarting, and the message says so instead of "check the host and port".
+   */
+  workedBefore?: Date | null;
 };
 
 type ErrorLike = {
@@ -74,6 +79,48 @@ function make(code: AppErrorCode, message: string, cause: unknown): AppError {
   return new AppError(code, message, { cause });
 }
 
+/** ImapFlow's own error codes (errors.js ImapFlowErrorCode) that say something about the connection or server. */
+const IMAPFLOW_CODES = new Set(['NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'ETHROTTLE', 'EPROXY', 'StartTLSRequired']);
+
+function outage(ctx: ImapErrorContext, what: string): string {
+  return `${where(ctx)} ${what}. It worked until ${ctx.workedBefore!.toISOString().replace('T', ' ').slice(0, 16)} UTC, so the server is down or restarting; Leopard keeps retrying by itself.`;
+}
+
+/**
+ * Whether a failure came from the mail server or the way to it (an IMAP answer, a socket, DNS or TLS error,
+ * ImapFlow's connection errors), as opposed to Leopard's own (a database error, a bug), which must never be
+ * reported as the server's fault.
+ */
+export function isMailServerError(err: unknown): boolean {
+  if (err instanceof AppError) return err.code.startsWith('IMAP_');
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as ErrorLike & { name?: string };
+  if (e.authenticationFailed || e.tlsFailed || e.mailboxMissing || e.responseStatus || e.serverResponseCode) return true;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (!code) return false;
+  return (
+    DNS_CODES.has(code) ||
+    UNREACHABLE_CODES.has(code) ||
+    TIMEOUT_CODES.has(code) ||
+    CLOSED_CODES.has(code) ||
+    IMAPFLOW_CODES.has(code) ||
+    code === 'ECONNREFUSED' ||
+    code in CERT_PROBLEMS ||
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ParserError') ||
+    code === 'EPROTO' ||
+    code === 'STARTTLS_INJECTION'
+  );
+}
+
+/** Leopard's own failure, for the admin: no SQL, no parameters, an id to find the details in the worker's log. */
+export function internalFailure(errorId: string): AppError {
+  return new AppError(
+    'INTERNAL',
+    `Leopard failed while working this mailbox (error id ${errorId}); the mail server is not at fault. The worker's log has the details under this id. Leopard retries by itself.`,
+  );
+}
+
 export function describeImapError(err: unknown, ctx: ImapErrorContext = {}): AppError {
   if (err instanceof AppError) return err;
   const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
@@ -87,6 +134,11 @@ export function describeImapError(err: unknown, ctx: ImapErrorContext = {}): App
     return make('IMAP_AUTH_FAILED', `The server does not accept a password over an unencrypted connection. Turn on SSL/TLS.${serverSaid(e)}`, err);
   }
 
+  if (ctx.workedBefore) {
+    if (code === 'ECONNREFUSED') return make('IMAP_CONNECTION_REFUSED', outage(ctx, 'refuses connections'), err);
+    if (TIMEOUT_CODES.has(code)) return make('IMAP_TIMEOUT', outage(ctx, 'does not answer'), err);
+    if (DNS_CODES.has(code)) return make('IMAP_HOST_NOT_FOUND', outage(ctx, 'cannot be looked up (DNS)'), err);
+  }
   if (DNS_CODES.has(code)) {
     const host = e.hostname ?? ctx.host ?? 'the mail server';
     return code === 'EAI_AGAIN'
@@ -140,6 +192,10 @@ export function describeImapError(err: unknown, ctx: ImapErrorContext = {}): App
   if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     const command = commandName(e);
     return make('IMAP_PROTOCOL', `The server refused ${command ? `the ${command} command` : 'a command'}.${serverSaid(e)}`, err);
+  }
+  if (!isMailServerError(err)) {
+    // A database error's message holds SQL and parameters: never shown. The caller logs the error itself.
+    return make('INTERNAL', `Leopard failed while working with ${where(ctx)}; the mail server is not at fault. The details are in the log.`, err);
   }
   return make('IMAP_PROTOCOL', `Unexpected error while talking to ${where(ctx)}: ${e.message ?? code ?? 'unknown error'}`, err);
 }
