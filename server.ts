@@ -7,6 +7,7 @@ import { CLIENT_ADDRESS_HEADER } from './server/auth/options';
 import { closeDb, sql } from './server/db/client';
 import { prepareDatabase } from './server/db/prepare';
 import { env } from './server/env';
+import { newNonce, securityHeaders } from './server/http/security-headers';
 import { createLogger } from './server/log';
 import { onShutdownSignals, runMain } from './server/process-lifecycle';
 import { attachRealtime } from './server/realtime/socket-server';
@@ -22,12 +23,17 @@ async function main() {
   const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const https = config.publicUrl.startsWith('https://');
 
   const httpServer = createServer((req, res) => {
     const forwarded = req.headers['x-forwarded-for'];
     const address =
       config.TRUST_PROXY && typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : req.socket.remoteAddress;
     req.headers[CLIENT_ADDRESS_HEADER] = address ?? 'unknown';
+    const headers = securityHeaders({ nonce: newNonce(), https, dev });
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // Next.js reads the nonce from the request's policy and puts it on the scripts it renders.
+    req.headers['content-security-policy'] = headers['Content-Security-Policy'];
     handle(req, res).catch((err: unknown) => {
       log.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end('Internal error');

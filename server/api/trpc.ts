@@ -2,18 +2,29 @@
 // 1. Context: who is asking (server/auth/session.ts), built per request.
 // 2. Error formatter: AppError codes become HTTP statuses; field errors travel to forms.
 // 3. Procedures: public, agent (any signed-in user), admin (role checked on the server).
+//    Every mutation refuses a request from another site's page (server/auth/request-origin.ts).
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
+import { isForeignOrigin } from '../auth/request-origin';
 import { type SessionUser, sessionUserFromCookies } from '../auth/session';
+import { env } from '../env';
 import { type AppErrorCode, type FieldErrors, isAppError } from '../errors';
 import { createLogger } from '../log';
 
-export type Context = { user: SessionUser | null };
+export type Context = { user: SessionUser | null; foreignOrigin: boolean };
 
 export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
-  return { user: await sessionUserFromCookies(headers.get('cookie')) };
+  return {
+    user: await sessionUserFromCookies(headers.get('cookie')),
+    foreignOrigin: isForeignOrigin({
+      origin: headers.get('origin'),
+      secFetchSite: headers.get('sec-fetch-site'),
+      host: headers.get('host'),
+      publicUrl: env().publicUrl,
+    }),
+  };
 }
 
 const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -72,7 +83,14 @@ const mapErrors = t.middleware(async ({ next, path }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(mapErrors);
+const refuseForeignMutations = t.middleware(({ ctx, type, next }) => {
+  if (type === 'mutation' && ctx.foreignOrigin) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed: this request came from another site.' });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseForeignMutations);
 
 export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
