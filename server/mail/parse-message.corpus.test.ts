@@ -149,7 +149,7 @@ describe.each(FOLDERS)('parseInbound over %s', (folder) => {
 
 describe('header text over the whole corpus', () => {
   it('has no U+FFFD in a subject or sender name where a legacy charset decodes the raw bytes cleanly', async () => {
-    const counts = { mails: 0, subjects: 0, senderNames: 0 };
+    const counts = { mails: 0, subjects: 0, senderNames: 0, fileNames: 0 };
     const inexcusable: string[] = [];
     for (const folder of FOLDERS) {
       for (const entry of readManifest(folder)) {
@@ -163,6 +163,7 @@ describe('header text over the whole corpus', () => {
             ['Subject', outcome.parsed.subject, 'subjects'],
             [outcome.parsed.senderSource === 'sender' ? 'Sender' : outcome.parsed.senderSource === 'reply_to' ? 'Reply-To' : 'From', outcome.parsed.from?.name ?? '', 'senderNames'],
           ];
+          counts.fileNames += outcome.parsed.attachments.filter((a) => a.filename.includes('\ufffd')).length;
           for (const [header, value, key] of checks) {
             if (!value.includes('\ufffd')) continue;
             counts[key] += 1;
@@ -173,7 +174,7 @@ describe('header text over the whole corpus', () => {
         }
       }
     }
-    console.log(`U+FFFD over ${counts.mails} mails: ${counts.subjects} subjects, ${counts.senderNames} sender names`);
+    console.log(`U+FFFD over ${counts.mails} mails: ${counts.subjects} subjects, ${counts.senderNames} sender names, ${counts.fileNames} file names`);
     expect(inexcusable).toEqual([]);
   });
 });
