@@ -8,7 +8,8 @@ import CredentialsProvider from 'next-auth/providers/credentials';
 import { db } from '../db/client';
 import { env } from '../env';
 import { isAppError } from '../errors';
-import { endSession, SESSION_MAX_AGE_MS, startSession } from '../services/sessions';
+import { createLogger, type Logger } from '../log';
+import { endSession, findSessionUser, SESSION_MAX_AGE_MS, startSession } from '../services/sessions';
 import { authenticate } from '../services/sign-in';
 import { readCookie } from './cookies';
 import { deviceCookieHeader, deviceCookieName, issueDeviceToken, verifyDeviceToken } from './device-cookie';
@@ -27,11 +28,20 @@ export type AuthOptionsHooks = {
   onDeviceCookie?: (setCookie: string) => void;
 };
 
+let log: Logger | undefined;
+
 export function authOptions({ onDeviceCookie }: AuthOptionsHooks = {}): NextAuthOptions {
   const config = env();
   const secure = config.publicUrl.startsWith('https://');
+  log ??= createLogger('auth');
   return {
     secret: config.authSecret,
+    logger: {
+      // An ended session asking /api/auth/session is expected (see the jwt callback), not a crash.
+      error: (code, metadata) => (code === 'JWT_SESSION_ERROR' ? log?.debug({ code }, 'ended session refused') : log?.error({ code, metadata }, 'next-auth error')),
+      warn: (code) => log?.warn({ code }, 'next-auth warning'),
+      debug: (code, metadata) => log?.debug({ code, metadata }, 'next-auth debug'),
+    },
     session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_MS / 1000 },
     pages: { signIn: '/sign-in' },
     providers: [
@@ -69,7 +79,14 @@ export function authOptions({ onDeviceCookie }: AuthOptionsHooks = {}): NextAuth
         if (user) {
           token.sub = user.id;
           token.sid = await startSession({ db: db(), userId: user.id });
+          return token;
         }
+        // next-auth's own /api/auth/session: an ended session gets no session (next-auth then clears the cookie).
+        const live =
+          typeof token.sub === 'string' &&
+          typeof token.sid === 'string' &&
+          (await findSessionUser({ db: db(), sessionId: token.sid, userId: token.sub }));
+        if (!live) throw new Error('This session has ended.');
         return token;
       },
     },

@@ -97,6 +97,11 @@ class Browser {
     await this.auth('signout', { csrfToken, json: 'true' });
   }
 
+  /** What next-auth's own session endpoint says about this browser's cookie. */
+  async nextAuthSession(): Promise<unknown> {
+    return (await this.auth('session')).body;
+  }
+
   async me(cookie = this.cookieHeader()): Promise<number> {
     return (await callApiWithHeaders({ cookie }, 'session.me')).status;
   }
@@ -128,13 +133,16 @@ describe('sessions end when they should', () => {
     const phone = new Browser('10.0.0.2');
     expect(await laptop.signIn('copied@example.test', 'agent-secret-1')).toBeNull();
     expect(await phone.signIn('copied@example.test', 'agent-secret-1')).toBeNull();
-    const copied = laptop.cookieHeader();
+    const copy = new Browser('198.51.100.7');
+    for (const [name, value] of laptop.jar) copy.jar.set(name, value);
     expect(await laptop.me()).toBe(200);
 
     await laptop.signOut();
 
-    expect(await laptop.me(copied)).toBe(401);
+    expect(await copy.me()).toBe(401);
+    expect(await copy.nextAuthSession()).toEqual({});
     expect(await phone.me()).toBe(200);
+    expect(await phone.nextAuthSession()).toMatchObject({ user: { email: 'copied@example.test' } });
   });
 
   it('refuses a session from before a password reset', async () => {

@@ -12,8 +12,6 @@ export type Role = 'admin' | 'agent';
 export type SessionUser = { id: string; email: string; name: string; role: Role };
 export type Session = { sessionId: string; user: SessionUser };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function sessionCookieName(): string {
   return env().publicUrl.startsWith('https://') ? '__Secure-next-auth.session-token' : 'next-auth.session-token';
 }
@@ -27,9 +25,9 @@ export async function sessionFromCookies(cookieHeader: string | null | undefined
   } catch {
     return null;
   }
-  const userId = typeof payload?.sub === 'string' && UUID.test(payload.sub) ? payload.sub : null;
+  const userId = typeof payload?.sub === 'string' ? payload.sub : null;
   // Cookies issued before sessions had rows carry no sid: those people sign in once more.
-  const sessionId = typeof payload?.sid === 'string' && UUID.test(payload.sid) ? payload.sid : null;
+  const sessionId = typeof payload?.sid === 'string' ? payload.sid : null;
   if (!userId || !sessionId) return null;
   const user = await findSessionUser({ db: db(), sessionId, userId });
   return user ? { sessionId, user } : null;

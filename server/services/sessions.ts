@@ -12,6 +12,8 @@ export const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 
 export const SESSIONS_ENDED_CHANNEL = 'leopard_sessions_ended';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The NOTIFY payload: one session ended (sign-out), or all of a user's sessions. */
 export type SessionsEnded = { sessionId: string } | { userId: string };
 
@@ -50,6 +52,7 @@ export type FindSessionUserOptions = { db: DbOrTx; sessionId: string; userId: st
 
 /** The signed-in user of a live session, or null when it ended, expired, or the user is inactive. */
 export async function findSessionUser({ db, sessionId, userId, now = new Date() }: FindSessionUserOptions): Promise<SessionUser | null> {
+  if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
   const [row] = await db
     .select({ id: users.id, email: users.email, name: users.name, role: users.role })
     .from(userSessions)
