@@ -4,14 +4,33 @@
 // so each attempt builds a new client.
 //
 // States: created → running (connecting → importing | idle, or error → backoff) → stopping → stopped.
+//
+// No optional response code is trusted: the next UID comes from SELECT, else STATUS, else the highest UID
+// found (Courier's SELECT has no UIDNEXT); each listing of new UIDs is checked against the server's own
+// counts and redone another way when they disagree (server/domain/mailbox-listing.ts). Servers that announce
+// new mail to IDLE late (stock Cyrus and Courier: about every 60 s) are noticed, and a per-processor check
+// interval (NOOP every few seconds) makes them look. A failure of Leopard itself (a database error, a bug) is
+// reported as such, with an id to find in this log, never as the mail server's.
+import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import type { Database } from '../server/db/client';
 import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backoff';
 import { isAppError } from '../server/errors';
 import type { Logger } from '../server/log';
+import { checkListing, missedByFirstListing, resolveUidNext } from '../server/domain/mailbox-listing';
+import { deliveryDelayMs, foundUnannounced } from '../server/domain/push-timing';
+import { internalFailure, isMailServerError } from '../server/mail/describe-imap-error';
 import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-probe';
 import { type IngestResult, ingestBatch, type Prepared, type PreparedMessage, prepareMessages } from '../server/services/ingest';
-import { beginSync, readSessionSettings, reportSessionStatus, type SessionStatus, type SyncStart } from '../server/services/mailbox-sync';
+import {
+  beginSync,
+  readSessionSettings,
+  recordDeliveries,
+  recordListingDiscrepancy,
+  reportSessionStatus,
+  type SessionStatus,
+  type SyncStart,
+} from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
 import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
@@ -51,6 +70,13 @@ export class MailboxSession {
   private lastReported: string | null = null;
   /** When the server last announced new mail: the start of the push latency we measure. */
   private announcedAt: number | null = null;
+  /** The server announced new mail on its own while the connection idled (not in answer to a poll or check). */
+  private pushed = false;
+  /** A poll or check is talking to the server: EXISTS it answers with was not pushed. */
+  private checking = false;
+  /** When this mailbox last synced: a server that worked and now refuses is down, not misconfigured. */
+  private lastSuccessAt: Date | null = null;
+  private lastDiscrepancy: string | null = null;
   /** Where the last connection went, so error messages can name the server. */
   private server: { host: string; port: number; useSsl: boolean } | null = null;
 
@@ -106,10 +132,10 @@ export class MailboxSession {
       } catch (err) {
         if (this.stopping || err instanceof SessionStopped) break;
         failures += 1;
-        const problem = isAppError(err) ? err : describeImapError(err, this.server ?? {});
+        const problem = this.describeFailure(err, failures);
         this.deps.metrics.sessionErrors.inc({ processor: this.processorId, code: problem.code });
-        this.log().warn({ code: problem.code, err: problem.message, attempt: failures }, 'mailbox session failed');
-        await this.report({ status: 'error', error: problem.message }).catch((reportErr: unknown) =>
+        if (problem.code !== 'INTERNAL') this.log().warn({ code: problem.code, err: problem.message, attempt: failures }, 'mailbox session failed');
+        await this.report({ status: 'error', error: problem.message, code: problem.code }).catch((reportErr: unknown) =>
           this.log().error({ err: reportErr }, 'could not record the mailbox error'),
         );
         // The failed connection's close (or mail announced before it failed) must not cut the backoff
@@ -132,17 +158,30 @@ export class MailboxSession {
     }
   }
 
+  /** The admin's words for a failure; Leopard's own failures are logged here in full under the id they are shown with. */
+  private describeFailure(err: unknown, attempt: number) {
+    if (isAppError(err)) return err;
+    if (isMailServerError(err)) return describeImapError(err, { ...(this.server ?? {}), workedBefore: this.lastSuccessAt });
+    const errorId = randomBytes(4).toString('hex');
+    // drizzle wraps the database's error as "Failed query: …": its cause is the one that says why.
+    this.log().error({ errorId, err, cause: (err as Error)?.cause, attempt }, 'mailbox session failed inside Leopard');
+    return internalFailure(errorId);
+  }
+
   private async connectAndServe(onConnected: () => void): Promise<void> {
     await this.report({ status: 'connecting' });
     const settings = await loadImapSettings({ db: this.deps.db, id: this.processorId, key: this.deps.secretKey });
     this.server = { host: settings.host, port: settings.port, useSsl: settings.useSsl };
     const sessionSettings = await readSessionSettings({ db: this.deps.db, processorId: this.processorId });
     if (!sessionSettings) throw new SessionStopped('processor deleted');
+    this.lastSuccessAt = sessionSettings.lastSuccessAt ?? this.lastSuccessAt;
 
     const client = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
     this.client = client;
     client.on('exists', () => {
       this.announcedAt ??= performance.now();
+      // In answer to a command of ours (a poll's SEARCH, a check's NOOP) it was found, not pushed.
+      if (client.idling && !this.checking) this.pushed = true;
       this.signal.wake();
     });
     // A live session's connection dropping ends its wait at once; a replaced or failed one's does not.
@@ -164,7 +203,7 @@ export class MailboxSession {
       db: this.deps.db,
       processorId: this.processorId,
       uidValidity: Number(mailbox.uidValidity),
-      uidNext: mailbox.uidNext,
+      uidNext: await this.uidNextOf(client, mailbox.uidNext),
     });
     if (cursor.restarted) {
       this.log().info({ uidValidity: cursor.uidValidity }, 'mailbox cursor started over');
@@ -178,20 +217,116 @@ export class MailboxSession {
       const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.uidValidity;
       if (current !== cursor.uidValidity) {
         // The server renumbered the mailbox: start over; the same mail (Message-ID and bytes) is not stored twice.
-        cursor = await beginSync({ db: this.deps.db, processorId: this.processorId, uidValidity: current, uidNext: client.mailbox ? client.mailbox.uidNext : 1 });
+        const uidNext = await this.uidNextOf(client, client.mailbox ? client.mailbox.uidNext : undefined);
+        cursor = await beginSync({ db: this.deps.db, processorId: this.processorId, uidValidity: current, uidNext });
       }
       cursor = await this.syncOnce(client, cursor, sessionSettings.markSeen, sessionSettings.importDone);
       sessionSettings.importDone = 0;
-      await this.signal.wait(this.deps.pollIntervalMs);
+      this.lastSuccessAt = new Date();
+      await this.waitForMail(client, sessionSettings.checkIntervalSeconds);
     }
+  }
+
+  /**
+   * Until the server announces mail, the poll interval passes, or we stop. With a check interval, a NOOP
+   * every so many seconds asks the server to look: stock Cyrus and Courier then report new mail at once
+   * instead of on their own 60 s timer.
+   */
+  private async waitForMail(client: ImapFlow, checkIntervalSeconds: number | null): Promise<void> {
+    const pollAt = performance.now() + this.deps.pollIntervalMs;
+    const checkMs = checkIntervalSeconds && checkIntervalSeconds > 0 ? checkIntervalSeconds * 1000 : null;
+    for (;;) {
+      const left = pollAt - performance.now();
+      if (left <= 0 || this.stopping) return;
+      const woken = await this.signal.wait(checkMs === null ? left : Math.min(checkMs, left));
+      if (woken || this.stopping || !client.usable || performance.now() >= pollAt) return;
+      await this.asking(() => client.noop());
+    }
+  }
+
+  /** Runs a command of ours: EXISTS the server sends meanwhile answers it, it was not pushed. */
+  private async asking<T>(command: () => Promise<T>): Promise<T> {
+    this.checking = true;
+    try {
+      return await command();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** UID of the last message by sequence number (`FETCH * (UID)`), which every server must answer; null when empty. */
+  private async highestUid(client: ImapFlow): Promise<number | null> {
+    const exists = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0;
+    if (!exists) return null;
+    const last = await client.fetchOne('*', { uid: true });
+    return last ? last.uid : null;
+  }
+
+  /** STATUS UIDNEXT of INBOX, or null when the server gave none. */
+  private async statusUidNext(client: ImapFlow): Promise<number | null> {
+    const status = await client.status('INBOX', { uidNext: true });
+    return status && typeof status.uidNext === 'number' ? status.uidNext : null;
+  }
+
+  /** The next UID, never trusting an optional response code (server/domain/mailbox-listing.ts). */
+  private async uidNextOf(client: ImapFlow, selectUidNext: unknown): Promise<number> {
+    const highestUid = await this.highestUid(client);
+    const valid = typeof selectUidNext === 'number' && Number.isInteger(selectUidNext) && selectUidNext > 0;
+    const statusUidNext = valid ? undefined : await this.statusUidNext(client);
+    return resolveUidNext({ selectUidNext, statusUidNext, highestUid });
+  }
+
+  /**
+   * UIDs above the cursor: UID SEARCH, checked against EXISTS, the last message's UID and (when nothing lies
+   * above the cursor) STATUS UIDNEXT. When they disagree, UID FETCH n:* (UID) lists them again and the
+   * discrepancy is shown on the processor; a server that numbered its mail again is read again from the start.
+   */
+  private async listNewUids(client: ImapFlow, cursor: SyncStart): Promise<{ uids: number[]; cursor: SyncStart }> {
+    const from = `${cursor.lastUid + 1}:*`;
+    const found = (await client.search({ uid: from }, { uid: true })) || [];
+    const listed = found.filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b);
+    const exists = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0;
+    const highestUid = await this.highestUid(client);
+    const uidNext =
+      exists > 0 && listed.length === 0 && (highestUid ?? 0) <= cursor.lastUid && cursor.lastUid > 0
+        ? await this.statusUidNext(client)
+        : null;
+    const verdict = checkListing({ lastUid: cursor.lastUid, listed, exists, highestUid, uidNext });
+    if (verdict.kind === 'consistent') return { uids: listed, cursor };
+    await this.noteDiscrepancy(verdict.discrepancy);
+    if (verdict.kind === 'renumbered') {
+      const restarted = await beginSync({
+        db: this.deps.db,
+        processorId: this.processorId,
+        uidValidity: cursor.uidValidity,
+        uidNext: resolveUidNext({ statusUidNext: uidNext, highestUid }),
+        renumbered: true,
+      });
+      this.log().warn({ uidNext, lastUid: cursor.lastUid }, 'the server numbered its messages again; reading the mailbox again');
+      const again = (await client.fetchAll('1:*', { uid: true })).map((m) => m.uid);
+      return { uids: [...new Set(again)].sort((a, b) => a - b), cursor: restarted };
+    }
+    const second = (await client.fetchAll(from, { uid: true }, { uid: true })).map((m) => m.uid);
+    const missed = missedByFirstListing(listed, second, cursor.lastUid);
+    this.log().warn({ listed: listed.length, missed: missed.length }, 'UID SEARCH disagreed with the server counts; listed again with UID FETCH');
+    return { uids: [...listed, ...missed].sort((a, b) => a - b), cursor };
+  }
+
+  private async noteDiscrepancy(discrepancy: string): Promise<void> {
+    if (discrepancy === this.lastDiscrepancy) return;
+    this.lastDiscrepancy = discrepancy;
+    await recordListingDiscrepancy({ db: this.deps.db, processorId: this.processorId, discrepancy });
   }
 
   /** Takes every message above the cursor; returns the advanced cursor. */
   private async syncOnce(client: ImapFlow, cursor: SyncStart, markSeen: boolean, importDoneSoFar: number): Promise<SyncStart> {
     const announcedAt = this.announcedAt;
+    const pushed = this.pushed;
     this.announcedAt = null;
-    const found = (await client.search({ uid: `${cursor.lastUid + 1}:*` }, { uid: true })) || [];
-    const uids = found.filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b);
+    this.pushed = false;
+    const listing = await this.asking(() => this.listNewUids(client, cursor));
+    cursor = listing.cursor;
+    const uids = listing.uids;
     if (uids.length === 0) {
       await this.report({ status: 'idle' });
       return cursor;
@@ -200,12 +335,17 @@ export class MailboxSession {
     if (importCount > 0) await this.report({ status: 'importing', total: importDoneSoFar + importCount });
 
     let lastUid = cursor.lastUid;
-    const batches = await this.planBatches(client, uids, cursor.importUntilUid);
+    const arrivedAt = new Map<number, Date>();
+    const batches = await this.planBatches(client, uids, cursor.importUntilUid, arrivedAt);
+    const delaysMs: number[] = [];
+    let unannounced = false;
     // While a batch is written, the next one is fetched and parsed: the database and the parser work at once.
     const fetchAndPrepare = async (batch: (typeof batches)[number]) => {
       const fetched = await client.fetchAll(batch.uids.join(','), { uid: true, source: true }, { uid: true });
       return prepareMessages(
-        fetched.filter((m) => m.source).map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid })),
+        fetched
+          .filter((m) => m.source)
+          .map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid, resync: cursor.resync && m.uid <= cursor.importUntilUid })),
         this.deps.prepare,
       );
     };
@@ -221,6 +361,16 @@ export class MailboxSession {
           ? await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity: cursor.uidValidity, messages })
           : await this.ingestOneByOne(cursor.uidValidity, messages);
         this.record(results, batch.isImport ? null : announcedAt);
+        if (!batch.isImport) {
+          const storedAt = new Date();
+          for (const [j, result] of results.entries()) {
+            if (result.kind !== 'created' && result.kind !== 'appended') continue;
+            const delay = deliveryDelayMs(arrivedAt.get(messages[j]!.uid), storedAt);
+            if (delay === null) continue;
+            delaysMs.push(delay);
+            if (foundUnannounced({ announcedByPush: pushed, delayMs: delay })) unannounced = true;
+          }
+        }
         // A UID the server no longer has (expunged meanwhile) is passed over too.
         lastUid = Math.max(lastUid, ...batch.uids);
         if (markSeen && messages.length > 0) {
@@ -230,6 +380,8 @@ export class MailboxSession {
     } finally {
       await next?.catch(() => {});
     }
+    if (unannounced) this.log().info({ delaysMs }, 'found mail the server had not announced to IDLE');
+    await recordDeliveries({ db: this.deps.db, processorId: this.processorId, delaysMs, unannounced });
     await this.report({ status: 'idle' });
     return { ...cursor, lastUid };
   }
@@ -243,11 +395,14 @@ export class MailboxSession {
   }
 
   /** Groups UIDs into fetch batches by count and size; import and live mail never share a batch. */
-  private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number) {
+  private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number, arrivedAt: Map<number, Date>) {
     const sizes = new Map<number, number>();
     // Not uids.join(','): an import of some thousands of messages would exceed the server's line limit.
     for (const set of uidSets(uids)) {
-      for (const m of await client.fetchAll(set, { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
+      for (const m of await client.fetchAll(set, { uid: true, size: true, internalDate: true }, { uid: true })) {
+        sizes.set(m.uid, m.size ?? 0);
+        if (m.internalDate instanceof Date) arrivedAt.set(m.uid, m.internalDate);
+      }
     }
     const batches: Array<{ uids: number[]; isImport: boolean }> = [];
     let current: { uids: number[]; isImport: boolean; bytes: number } | null = null;

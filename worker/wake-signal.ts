@@ -18,20 +18,21 @@ export class WakeSignal {
     this.pending = false;
   }
 
-  wait(ms: number): Promise<void> {
+  /** Resolves true when woken, false when `ms` passed first. */
+  wait(ms: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => done(false), ms);
       const self = this;
-      function done() {
+      function done(woken: boolean) {
         clearTimeout(timer);
         self.release = null;
-        resolve();
+        resolve(woken);
       }
-      this.release = done;
+      this.release = () => done(true);
     });
   }
 }

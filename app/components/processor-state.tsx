@@ -1,4 +1,4 @@
-import type { ProcessorState } from '@/server/domain/processor-state';
+import type { ProcessorNotice, ProcessorState } from '@/server/domain/processor-state';
 
 const TONE: Record<ProcessorState['kind'], string> = {
   inactive: 'state-off',
@@ -6,6 +6,7 @@ const TONE: Record<ProcessorState['kind'], string> = {
   connecting: 'state-warn',
   importing: 'state-warn',
   idle: 'state-ok',
+  outage: 'state-warn',
   error: 'state-error',
 };
 
@@ -13,11 +14,25 @@ export function ProcessorStateBadge({ state }: { state: ProcessorState }) {
   return (
     <span className={`state ${TONE[state.kind]}`} data-testid="processor-state" data-state={state.kind}>
       ● {state.label}
-      {state.kind === 'error' && <span className="state-reason">: {state.reason}</span>}
+      {(state.kind === 'error' || state.kind === 'outage') && <span className="state-reason">: {state.reason}</span>}
     </span>
   );
 }
 
 export function formatWhen(date: Date | null | undefined): string {
   return date ? date.toLocaleString() : 'never';
+}
+
+/** How promptly mail arrives, slow push and its fix, disagreements in the server's answers. */
+export function ProcessorNotices({ notices }: { notices: ProcessorNotice[] }) {
+  if (notices.length === 0) return null;
+  return (
+    <div className="stack-tight" data-testid="processor-notices">
+      {notices.map((n) => (
+        <p key={n.kind} className={n.tone === 'warn' ? 'form-warning' : 'muted'} role="note" data-notice={n.kind}>
+          {n.text}
+        </p>
+      ))}
+    </div>
+  );
 }

@@ -42,6 +42,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   IMAP_NO_INBOX: 'BAD_REQUEST',
   IMAP_PROTOCOL: 'BAD_REQUEST',
   SECRET_KEY_MISMATCH: 'INTERNAL_SERVER_ERROR',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 
 let log: ReturnType<typeof createLogger> | undefined;

@@ -78,6 +78,17 @@ export const processorSettingsSchema = z.object({
   allowUntrustedCert: z.boolean().default(false),
   // Optional so that callers written before it keep the safe default (off); see imap-client-options.ts.
   allowCleartextLogin: z.boolean().optional(),
+  // "Mark as read on the server" after a message is stored, imported mail included. Optional so that
+  // callers written before it keep the behaviour it had (on).
+  markSeen: z.boolean().optional(),
+  // Seconds between checks for new mail beside push (a NOOP): for servers that announce new mail late.
+  checkIntervalSeconds: z
+    .number('Enter a number of seconds, or leave it empty.')
+    .int('Enter a whole number of seconds.')
+    .min(1, 'Check at most once a second.')
+    .max(3600, 'Check at least once an hour, or leave it empty.')
+    .nullable()
+    .optional(),
 });
 
 const passwordField = z.string().min(1, 'Enter the mailbox password.').max(1000);

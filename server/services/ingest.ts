@@ -70,8 +70,11 @@ export type IngestMessageOptions = {
   now?: Date;
 };
 
-/** A message as fetched from the mailbox. */
-export type FetchedMessage = { uid: number; raw: Buffer; isImport: boolean };
+/**
+ * A message as fetched from the mailbox. `resync`: part of a resync after the first import (a UIDVALIDITY
+ * change): batched and counted like import mail, but mail not stored yet is live (auto-reply rules apply).
+ */
+export type FetchedMessage = { uid: number; raw: Buffer; isImport: boolean; resync?: boolean };
 /** A fetched message parsed and hashed (prepareMessages). */
 export type PreparedMessage = FetchedMessage & Prepared;
 
@@ -153,7 +156,7 @@ async function withRetries<T>(run: () => Promise<T>): Promise<T> {
 
 async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): Promise<IngestResult[]> {
   return opts.db.transaction(async (tx) => {
-    if (messages.every((m) => m.isImport)) await tx.execute(sql`set local synchronous_commit to off`);
+    if (messages.every((m) => m.isImport && !m.resync)) await tx.execute(sql`set local synchronous_commit to off`);
     const processor = await lockProcessorForIngest(tx, opts.processorId, opts.uidValidity);
     const ctx = await loadIntakeContext(tx, {
       processor,
@@ -216,7 +219,7 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
       const candidates = (alone ? pending.slice(0, 1) : pending).map(({ message, parsed }) => ({
         parsed,
         sha256: message.sha256,
-        alone: !message.isImport,
+        alone: !message.isImport || !!message.resync,
       }));
       const plans = await planIntake(sp, ctx, candidates, progress);
       planned = true;
@@ -241,7 +244,7 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
           parsed: candidate.parsed,
           plan,
           rawMessageId: rawIds.get(message.uid)!,
-          isInitialImport: message.isImport || (opts.importUntilUid !== null && message.uid <= opts.importUntilUid),
+          isInitialImport: !message.resync && (message.isImport || (opts.importUntilUid !== null && message.uid <= opts.importUntilUid)),
           isRetry: false,
         });
         entryIndexes.push(candidate.index);

@@ -5,7 +5,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { open, seal } from '../crypto/secret-box';
 import type { Database, DbOrTx } from '../db/client';
 import { emailProcessors } from '../db/schema';
-import { deriveProcessorState, type ProcessorState } from '../domain/processor-state';
+import { deriveProcessorState, type ProcessorNotice, processorNotices, type ProcessorState } from '../domain/processor-state';
 import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
 import { mayReuseStoredPassword, RETYPE_PASSWORD_MESSAGE } from '../domain/stored-password-reuse';
 import { AppError } from '../errors';
@@ -27,8 +27,12 @@ export type ProcessorView = {
   autoReply: boolean;
   allowUntrustedCert: boolean;
   allowCleartextLogin: boolean;
+  markSeen: boolean;
+  checkIntervalSeconds: number | null;
   filterCount: number;
   state: ProcessorState;
+  /** Measured delays, slow push, listing discrepancies (server/domain/processor-state.ts processorNotices). */
+  notices: ProcessorNotice[];
   lastSuccessAt: Date | null;
   lastErrorAt: Date | null;
   createdAt: Date;
@@ -49,6 +53,13 @@ const viewColumns = {
   autoReply: emailProcessors.autoReply,
   allowUntrustedCert: emailProcessors.allowUntrustedCert,
   allowCleartextLogin: emailProcessors.allowCleartextLogin,
+  markSeen: emailProcessors.markSeen,
+  checkIntervalSeconds: emailProcessors.checkIntervalSeconds,
+  lastErrorCode: emailProcessors.lastErrorCode,
+  deliveryDelaysMs: emailProcessors.deliveryDelaysMs,
+  unannouncedMailAt: emailProcessors.unannouncedMailAt,
+  listingDiscrepancy: emailProcessors.listingDiscrepancy,
+  listingDiscrepancyAt: emailProcessors.listingDiscrepancyAt,
   syncStatus: emailProcessors.syncStatus,
   lastError: emailProcessors.lastError,
   importDone: emailProcessors.importDone,
@@ -64,16 +75,34 @@ const viewColumns = {
 type ViewRow = { [K in keyof typeof viewColumns]: unknown } & Record<string, unknown>;
 
 function toView(row: ViewRow): ProcessorView {
-  const { syncStatus, lastError, importDone, importTotal, ...rest } = row as unknown as Omit<ProcessorView, 'state'> & {
-    syncStatus: 'connecting' | 'importing' | 'idle' | 'error' | null;
-    lastError: string | null;
-    importDone: number;
-    importTotal: number;
+  const { syncStatus, lastError, importDone, importTotal, lastErrorCode, deliveryDelaysMs, unannouncedMailAt, listingDiscrepancy, listingDiscrepancyAt, ...rest } =
+    row as unknown as Omit<ProcessorView, 'state' | 'notices'> & {
+      syncStatus: 'connecting' | 'importing' | 'idle' | 'error' | null;
+      lastError: string | null;
+      importDone: number;
+      importTotal: number;
+      lastErrorCode: string | null;
+      deliveryDelaysMs: number[];
+      unannouncedMailAt: Date | null;
+      listingDiscrepancy: string | null;
+      listingDiscrepancyAt: Date | null;
+    };
+  const input = {
+    active: rest.active,
+    filterCount: rest.filterCount,
+    syncStatus,
+    lastError,
+    importDone,
+    importTotal,
+    lastErrorCode,
+    lastSuccessAt: rest.lastSuccessAt,
+    checkIntervalSeconds: rest.checkIntervalSeconds,
+    deliveryDelaysMs,
+    unannouncedMailAt,
+    listingDiscrepancy,
+    listingDiscrepancyAt,
   };
-  return {
-    ...rest,
-    state: deriveProcessorState({ active: rest.active, filterCount: rest.filterCount, syncStatus, lastError, importDone, importTotal }),
-  };
+  return { ...rest, state: deriveProcessorState(input), notices: processorNotices(input) };
 }
 
 export async function notifyProcessorChanged(db: DbOrTx, processorId: string): Promise<void> {

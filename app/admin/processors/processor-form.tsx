@@ -27,6 +27,9 @@ function readForm(form: HTMLFormElement) {
     autoReply: data.get('autoReply') === 'on',
     allowUntrustedCert: data.get('allowUntrustedCert') === 'on',
     allowCleartextLogin: data.get('allowCleartextLogin') === 'on',
+    markSeen: data.get('markSeen') === 'on',
+    // Empty: no check beside push. A value that is not a whole number is left for the server to refuse.
+    checkIntervalSeconds: text('checkIntervalSeconds').trim() === '' ? null : Number(text('checkIntervalSeconds')),
   };
 }
 
@@ -173,6 +176,23 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           name="allowCleartextLogin"
           defaultChecked={processor?.allowCleartextLogin ?? false}
           hint="Off: without SSL, Leopard sends the password only after STARTTLS. Tick only for a server on a network you trust that offers neither: the password then crosses the network readable."
+        />
+        <CheckboxField
+          label="Mark as read on the server"
+          name="markSeen"
+          defaultChecked={processor?.markSeen ?? true}
+          hint="After a message is stored, imported mail included. Untick to leave the mailbox's read state as it is."
+        />
+        <TextField
+          label="Check for new mail every (seconds)"
+          name="checkIntervalSeconds"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={3600}
+          defaultValue={processor?.checkIntervalSeconds ?? ''}
+          error={errors.checkIntervalSeconds}
+          hint="Leave empty when the server pushes new mail at once (Dovecot). Stock Cyrus and Courier announce it only about once a minute: 5 makes mail arrive within seconds."
         />
       </div>
       {test && (

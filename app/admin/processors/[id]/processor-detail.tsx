@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { formatWhen, ProcessorStateBadge } from '../../../components/processor-state';
+import { formatWhen, ProcessorNotices, ProcessorStateBadge } from '../../../components/processor-state';
 import { messageOf } from '../../../form-errors';
 import { useToast } from '../../../toast';
 import { useTRPC } from '../../../trpc';
@@ -78,6 +78,7 @@ export function ProcessorDetail({ id }: { id: string }) {
           </button>
         </div>
       </div>
+      <ProcessorNotices notices={p.notices} />
       {p.state.kind === 'needs_filter' && (
         <p className="form-error" role="note">
           Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
