@@ -194,3 +194,30 @@ test('an open page of a deactivated user stops being live within seconds and hea
   await agentPage.context().close();
   await adminPage.context().close();
 });
+
+test("strangers' wrong passwords lock an account for new browsers only: the owner's browser still signs in", async ({ browser }) => {
+  const agent = await newAgent('locked-out');
+  const owners = await openSignedIn(browser, agent);
+  expect((await owners.context().cookies()).map((c) => c.name)).toContain('leopard-device');
+  await signOut(owners);
+
+  const stranger = await (await browser.newContext()).newPage();
+  const attempt = async (password: string) => {
+    await stranger.goto('/sign-in');
+    await stranger.getByLabel('Email').fill(agent.email);
+    await stranger.getByLabel('Password').fill(password);
+    await stranger.getByRole('button', { name: 'Sign in' }).click();
+    // The form's own alert, not Next's route announcer (also role=alert).
+    return stranger.locator('form [role="alert"]');
+  };
+  for (let i = 0; i < 5; i++) await expect(await attempt(`guess-${i}`)).toHaveText('Wrong email or password.');
+  // Even the right password, from a browser new to the account, waits, and is told for how long.
+  await expect(await attempt(agent.password)).toHaveText(
+    'Too many failed sign-ins to this account. Try again in 15 minutes, or sign in from a browser you have signed in from before.',
+  );
+
+  await signIn(owners, agent.email, agent.password);
+  expect((await owners.request.get('/api/trpc/session.me')).status()).toBe(200);
+  await stranger.context().close();
+  await owners.context().close();
+});
