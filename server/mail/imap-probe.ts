@@ -34,7 +34,10 @@ export type ImapConnectionTestResult = {
   /** INBOX UIDVALIDITY, as a string: it is a 32-bit unsigned number that ImapFlow reports as a bigint. */
   uidValidity: string;
   capabilities?: string[];
-  /** 'tls': implicit TLS; 'starttls': upgraded on the plain port; 'none': the server offered no STARTTLS. */
+  /**
+   * 'tls': implicit TLS; 'starttls': upgraded on the plain port; 'none': the server offered no STARTTLS
+   * and the processor allows a connection without encryption (otherwise the test fails before the login).
+   */
   encryption: 'tls' | 'starttls' | 'none';
 };
 
