@@ -5,7 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { encode } from 'next-auth/jwt';
 import { io, type Socket } from 'socket.io-client';
 import superjson from 'superjson';
+import { createPool } from '../../server/db/client';
 import { projectRoot } from '../../server/env';
+import { startSession } from '../../server/services/sessions';
 import { buildIfStale } from '../../scripts/build-if-stale';
 import { freePort } from '../../test/harness/free-port';
 
@@ -69,7 +71,12 @@ export async function startWebServer(options: { databaseUrl: string; authSecret:
   }
 
   const sockets: Socket[] = [];
-  const cookieFor = async (userId: string) => `${SESSION_COOKIE}=${await encode({ token: { sub: userId }, secret: options.authSecret })}`;
+  // A session is a row the cookie names (server/services/sessions.ts), as next-auth makes it at sign-in.
+  const sessions = createPool(options.databaseUrl, { max: 1, applicationName: 'leopard-bench-sessions' });
+  const cookieFor = async (userId: string) => {
+    const sid = await startSession({ db: sessions.db, userId });
+    return `${SESSION_COOKIE}=${await encode({ token: { sub: userId, sid }, secret: options.authSecret })}`;
+  };
 
   return {
     url,
@@ -103,6 +110,7 @@ export async function startWebServer(options: { databaseUrl: string; authSecret:
       const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
       await exited;
       clearTimeout(timer);
+      await sessions.sql.end({ timeout: 5 });
     },
   };
 }
