@@ -72,7 +72,15 @@ test.afterAll(async () => {
 });
 
 /** A case as the intake would leave it, announced to browsers after commit. */
-async function createCase(values: { subject: string; html?: string; text?: string; contactEmail?: string }) {
+type CaseValues = {
+  subject: string;
+  html?: string;
+  text?: string;
+  contactEmail?: string;
+  message?: Partial<Pick<typeof caseMessages.$inferInsert, 'senderSource' | 'deliveryReport' | 'fromAddress' | 'fromName'>>;
+};
+
+async function createCase(values: CaseValues) {
   return pool.db.transaction(async (tx) => {
     const [created] = await tx.insert(cases).values({ subject: values.subject }).returning();
     if (values.contactEmail) {
@@ -90,6 +98,7 @@ async function createCase(values: { subject: string; html?: string; text?: strin
         subject: values.subject,
         textBody: values.text ?? null,
         htmlBody: values.html ?? null,
+        ...values.message,
       })
       .returning();
     if (values.html?.includes('cid:logo@e2e')) {
@@ -212,4 +221,33 @@ test('marking a case as spam deletes the contact its email created, and the cont
   await page.getByRole('link', { name: 'Contacts' }).click();
   await expect(page.getByTestId('contact-table')).toContainText('customer@e2e-real.test');
   await expect(page.getByTestId('contact-table')).not.toContainText('spammer@e2e-spam.test');
+});
+
+test('a bounce shows its failed recipient, status and diagnostic as a notice, and a sender found in Sender says so', async ({ page }) => {
+  const bounce = await createCase({
+    subject: 'Undelivered Mail Returned to Sender',
+    text: 'Your message could not be delivered.',
+    message: {
+      fromAddress: 'postmaster@relay.e2e.test',
+      fromName: '',
+      senderSource: 'sender',
+      deliveryReport: {
+        reportingMta: 'relay.e2e.test',
+        arrivalDate: null,
+        recipients: [
+          { finalRecipient: 'gone@e2e.test', originalRecipient: null, action: 'failed', status: '5.1.1', diagnosticCode: '550 5.1.1 User unknown', remoteMta: null },
+        ],
+        originalMessageId: 'reply-1@e2e.test',
+        originalReferences: [],
+        originalSubject: 'Printer on fire',
+      },
+    },
+  });
+  await signIn(page, admin().email, admin().password);
+  await page.goto(`/cases/${bounce.caseNumber}`);
+  const notice = page.getByTestId('delivery-report');
+  await expect(notice).toContainText('Delivery failed: the message "Printer on fire" did not reach one recipient.');
+  await expect(notice.getByTestId('delivery-recipient')).toContainText('gone@e2e.test: not delivered (status 5.1.1)550 5.1.1 User unknown');
+  await expect(page.getByTestId('sender-source')).toHaveText('Sender taken from the Sender header: the From header has no usable address.');
+  await expect(page.locator('pre.message-text')).toHaveText('Your message could not be delivered.');
 });
