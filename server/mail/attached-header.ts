@@ -20,7 +20,9 @@ const MAX_HEADER_BYTES = 256 * 1024;
 
 export function readAttachedHeader(content: Buffer): AttachedHeader {
   const end = headerEnd(content);
-  const header = repairMime(Buffer.concat([content.subarray(0, Math.min(end, MAX_HEADER_BYTES)), Buffer.from('\r\n\r\n')])).raw;
+  const block = content.subarray(0, Math.min(end, MAX_HEADER_BYTES));
+  // Only 8-bit bytes that are not UTF-8 need the charset fallback; most headers are ASCII.
+  const header = isUtf8(block) ? block : repairMime(Buffer.concat([block, Buffer.from('\r\n\r\n')])).raw;
   const fields = new Map<string, string>();
   const text = header.toString(isUtf8(header) ? 'utf8' : 'latin1');
   for (const field of text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
