@@ -75,7 +75,8 @@ export const cases = pgTable(
   ],
 );
 
-export const messageDirection = pgEnum('message_direction', ['inbound', 'outbound']);
+// 'note': an agent's internal note in the thread, never emailed (it has no outbox row).
+export const messageDirection = pgEnum('message_direction', ['inbound', 'outbound', 'note']);
 export const threadReason = pgEnum('thread_reason', ['tag', 'reference', 'new']);
 
 export type MessageAddress = { address: string; name: string };
@@ -111,6 +112,10 @@ export const caseMessages = pgTable(
     deliveryReport: jsonb('delivery_report').$type<DeliveryReport>(),
     threadReason: threadReason('thread_reason').notNull(),
     threadNote: text('thread_note'),
+    // The agent who wrote an outbound reply or a note; null for mail and auto-replies.
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    // An inbound bounce (DSN) recognised as being about one of our outbound messages: that message.
+    bounceOfId: uuid('bounce_of_id').references((): AnyPgColumn => caseMessages.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -208,6 +213,28 @@ export const caseMessagesRelations = relations(caseMessages, ({ one, many }) => 
   case: one(cases, { fields: [caseMessages.caseId], references: [cases.id] }),
   attachments: many(attachments),
 }));
+
+// Files an agent uploaded for a reply not sent yet (the composer uploads them one by one, so a 25 MB
+// reply is not one request). Sending moves them into `attachments` of the outbound message, in the
+// reply's transaction; left-over uploads of abandoned drafts are removed after a day.
+export const replyUploads = pgTable(
+  'reply_uploads',
+  {
+    id: id(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id, { onDelete: 'cascade' }),
+    uploaderId: uuid('uploader_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    filename: text('filename').notNull(),
+    contentType: text('content_type').notNull().default('application/octet-stream'),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    content: bytea('content').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('reply_uploads_case_uploader_idx').on(t.caseId, t.uploaderId)],
+);
 
 export const attachmentsRelations = relations(attachments, ({ one }) => ({
   message: one(caseMessages, { fields: [attachments.caseMessageId], references: [caseMessages.id] }),

@@ -19,6 +19,13 @@ export const processorType = pgEnum('processor_type', ['imap']);
 
 // What the worker last reported. "inactive" and "needs a filter" are derived from
 // `active` and the filter count, never stored, so they cannot go stale.
+// How a processor's mail goes out: the system transport of the worker (Resend / SMTP_URL), or the
+// mailbox's own SMTP server.
+export const outgoingMode = pgEnum('outgoing_mode', ['system', 'smtp']);
+// starttls: plain connection upgraded before AUTH (port 587, refused when the server offers no STARTTLS);
+// tls: implicit TLS (port 465).
+export const smtpSecurity = pgEnum('smtp_security', ['starttls', 'tls']);
+
 export const processorSyncStatus = pgEnum('processor_sync_status', ['connecting', 'importing', 'idle', 'error']);
 
 export const emailProcessors = pgTable(
@@ -45,6 +52,21 @@ export const emailProcessors = pgTable(
     // Seconds between checks (NOOP) of an idling connection; null: rely on IDLE and the poll. Servers
     // that announce new mail to IDLE clients only every minute or so (stock Cyrus, Courier) look at once.
     checkIntervalSeconds: integer('check_interval_seconds'),
+
+    // Outgoing mail (agent replies and auto-replies), see server/services/outgoing-servers.ts.
+    outgoingMode: outgoingMode('outgoing_mode').notNull().default('system'),
+    smtpHost: text('smtp_host'),
+    smtpPort: integer('smtp_port'),
+    smtpSecurity: smtpSecurity('smtp_security').notNull().default('starttls'),
+    smtpAllowUntrustedCert: boolean('smtp_allow_untrusted_cert').notNull().default(false),
+    // Null: the mailbox's login.
+    smtpLogin: text('smtp_login'),
+    // Sealed like password_ciphertext, bound to the SMTP settings it was typed for. Null: the mailbox's
+    // own password, allowed only while the SMTP host is the mailbox's IMAP host (the password's own server).
+    smtpPasswordCiphertext: text('smtp_password_ciphertext'),
+    // Appended to replies; {agent} and {case} are replaced (server/domain/reply-signature.ts).
+    signature: text('signature').notNull().default(''),
+    copyToSent: boolean('copy_to_sent').notNull().default(true),
 
     // Sync cursor: advances in the same transaction that stores a message.
     uidValidity: bigint('uid_validity', { mode: 'number' }),
