@@ -103,6 +103,8 @@ export const caseMessages = pgTable(
     senderSource: senderSource('sender_source').notNull().default('from'),
     to: jsonb('to').$type<MessageAddress[]>().notNull().default([]),
     cc: jsonb('cc').$type<MessageAddress[]>().notNull().default([]),
+    // Reply-To of inbound mail: where an agent's answer goes (before From).
+    replyTo: jsonb('reply_to').$type<MessageAddress[]>().notNull().default([]),
     subject: text('subject').notNull().default(''),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     textBody: text('text_body'),

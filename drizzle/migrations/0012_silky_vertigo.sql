@@ -1,0 +1,1 @@
+ALTER TABLE "case_messages" ADD COLUMN "reply_to" jsonb DEFAULT '[]'::jsonb NOT NULL;
