@@ -24,8 +24,9 @@ const THREAD_FILE = 'server/services/filter-regex-thread.ts';
 
 // Next.js bundles server code into .next, so import.meta.url is not where the sources are there; the
 // process's working directory is (server.ts and the worker run from the project root).
+// The thread runs from the sources (the app runs from its source tree), so the bundler need not trace them.
 function sourceFile(relative: string): string {
-  const fromCwd = path.join(process.cwd(), relative);
+  const fromCwd = path.join(/*turbopackIgnore: true*/ process.cwd(), relative);
   if (existsSync(fromCwd)) return fromCwd;
   return path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', relative);
 }
@@ -83,7 +84,7 @@ export class FilterRegexPool {
   private start(): Promise<Worker> {
     if (this.ready) return this.ready;
     // tsx's ESM entry (require.resolve would give its CommonJS one), found from the project root.
-    const tsx = pathToFileURL(createRequire(path.join(process.cwd(), 'package.json')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    const tsx = pathToFileURL(createRequire(path.join(/*turbopackIgnore: true*/ process.cwd(), 'package.json')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
     const file = pathToFileURL(sourceFile(THREAD_FILE)).href;
     // The thread loads TypeScript sources, so tsx is registered in it first (as worker/parse-pool.ts does).
     const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file)}); })`;
