@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Test tiers. unit: pure functions, no services. db: real Postgres (DATABASE_URL or embedded),
-// each file in its own database. imap: a private Dovecot started by test/harness.
+// each file in its own database. imap: a private Dovecot started by test/harness. servers: the worker's
+// mailbox contract against Dovecot, Cyrus IMAP and Courier IMAP (scripts/install-mail-servers.sh).
 // corpus: the real-world mails under ../shared/corpora. e2e runs under Playwright, not here.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const alias = { '@': root };
@@ -16,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['server/**/*.test.ts', 'worker/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/*.db.test.ts', '**/*.imap.test.ts', '**/*.corpus.test.ts', 'node_modules/**'],
+          exclude: ['**/*.db.test.ts', '**/*.imap.test.ts', '**/*.servers.test.ts', '**/*.corpus.test.ts', 'node_modules/**'],
           environment: 'node',
         },
       },
@@ -40,6 +41,19 @@ export default defineConfig({
           globalSetup: ['test/harness/db-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          // Dovecot, Cyrus IMAP and Courier IMAP (test/harness/mail-server.ts), one file at a time.
+          name: 'servers',
+          include: ['**/*.servers.test.ts'],
+          exclude: ['node_modules/**'],
+          globalSetup: ['test/harness/db-global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

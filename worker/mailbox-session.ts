@@ -156,6 +156,7 @@ export class MailboxSession {
     for (const state of ['connecting', 'importing', 'idle', 'error']) {
       this.deps.metrics.sessionState.remove({ processor: this.processorId, state });
     }
+    this.deps.metrics.idleProbes.delete(this.processorId);
   }
 
   /** The admin's words for a failure; Leopard's own failures are logged here in full under the id they are shown with. */
@@ -178,6 +179,7 @@ export class MailboxSession {
 
     const client = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
     this.client = client;
+    this.deps.metrics.idleProbes.set(this.processorId, () => this.client === client && client.idling);
     client.on('exists', () => {
       this.announcedAt ??= performance.now();
       // In answer to a command of ours (a poll's SEARCH, a check's NOOP) it was found, not pushed.

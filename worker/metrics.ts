@@ -4,8 +4,21 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createWorkerMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'leopard_worker_' });
+  // Read when scraped: whether each session's connection is in IDLE right now (push is on).
+  const idleProbes = new Map<string, () => boolean>();
+  new Gauge({
+    name: 'leopard_processor_idling',
+    help: '1 while the processor connection waits in IMAP IDLE for the server to push new mail',
+    labelNames: ['processor'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [processor, idling] of idleProbes) this.set({ processor }, idling() ? 1 : 0);
+    },
+  });
   return {
     registry,
+    idleProbes,
     messagesIngested: new Counter({
       name: 'leopard_messages_ingested_total',
       help: 'Messages taken from mailboxes, by outcome (created, appended, duplicate, quarantined)',

@@ -5,8 +5,8 @@
 // Courier's programs read fixed paths: authdaemond's socket /run/courier/authdaemon/socket, its modules in
 // /usr/lib/courier-authlib, its settings and userdb in /etc/courier, gamin's server in /usr/libexec. The
 // harness runs them in a mount namespace of their own (`unshare -m`, needs root) where those paths are
-// overlays of the instance folder and the unpacked packages; outside it nothing changes, and the mounts
-// vanish with its last process.
+// overlays of the unpacked packages and bind mounts of the instance folder; outside it nothing changes,
+// and the mounts vanish with its last process.
 //
 // Stock behaviour kept: its SELECT answer has no UIDNEXT (STATUS has it), and IDLE reports new mail only
 // every IMAP_IDLE_TIMEOUT (60 s, Debian's default, without IMAP_ENHANCEDIDLE).
@@ -50,7 +50,7 @@ export async function startCourier(options: { domain?: string } = {}): Promise<M
     chmodSync(dir, 0o755);
     const root = serverRoot(dir);
     const port = await freePort();
-    for (const sub of ['etc/courier', 'run/courier/authdaemon', 'mail']) mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o755 });
+    for (const sub of ['etc/courier', 'mountpoints/etc/courier', 'run/courier/authdaemon', 'mail']) mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o755 });
     writeFileSync(
       path.join(dir, 'etc/courier/authdaemonrc'),
       'authmodulelist="authuserdb"\ndaemons=2\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=""\nLOGGEROPTS=""\n',
@@ -115,7 +115,10 @@ class TestCourier implements MailServerHarness {
       '#!/bin/sh',
       '# Runs inside `unshare -m`: these mounts are seen by this instance only.',
       'set -e',
-      `mount -t overlay overlay -o lowerdir=${this.dir}/etc:/etc /etc`,
+      // /etc/courier must exist to be mounted on; the overlay adds the empty folder. The files come by a bind
+      // mount: overlayfs does not show files replaced in a lower layer after mounting (the userdb is, per user).
+      `mount -t overlay overlay -o lowerdir=${this.dir}/mountpoints/etc:/etc /etc`,
+      `mount --bind ${this.dir}/etc/courier /etc/courier`,
       `mount -t overlay overlay -o lowerdir=${r}/usr/lib:/usr/lib /usr/lib`,
       `mount -t overlay overlay -o lowerdir=${r}/usr/libexec:/usr/libexec /usr/libexec`,
       `mount --bind ${this.dir}/run /run`,
@@ -141,8 +144,8 @@ class TestCourier implements MailServerHarness {
       const child = execFile(
         path.join(this.root, 'usr/lib/courier/courier-authlib/makedatprog'),
         ['-', tmp, dat],
-        { env: { LD_LIBRARY_PATH: libraryPath(this.root) } },
-        (err) => (err ? reject(err) : resolve()),
+        { env: { ...process.env, LD_LIBRARY_PATH: libraryPath(this.root) } },
+        (err: Error | null) => (err ? reject(err) : resolve()),
       );
       child.stdin!.end(input);
     });
@@ -196,7 +199,7 @@ class TestCourier implements MailServerHarness {
     const proc = startServerProcess({
       command: '/usr/bin/unshare',
       args: ['-m', '--propagation', 'private', path.join(this.dir, 'start.sh')],
-      env: { PATH: process.env.PATH },
+      env: process.env,
       logPath: path.join(this.dir, 'courier.log'),
       extraMembers: () => namespaceMembers(this.namespace),
     });

@@ -14,6 +14,7 @@ import type { AuditActor } from '../../server/services/audit';
 import { createFilter } from '../../server/services/filters';
 import { createProcessor } from '../../server/services/processors';
 import type { DovecotHarness } from './dovecot';
+import type { MailServerHarness } from './mail-server';
 import { eventually } from './worker-process';
 
 export type Mailbox = { processorId: string; user: string; address: string };
@@ -29,6 +30,12 @@ export type ConnectMailboxOptions = {
   waitForFirstSync?: boolean;
   /** An existing Dovecot user (e.g. one already holding mail); a new one by default. */
   account?: { user: string; password: string; address: string };
+  /** Needed for the Cyrus and Courier harnesses: plain IMAP on loopback, no STARTTLS offered. */
+  allowCleartextLogin?: boolean;
+  /** The processor's "Mark as read on the server" (default on). */
+  markSeen?: boolean;
+  /** The processor's check interval in seconds (default none). */
+  checkIntervalSeconds?: number | null;
 };
 
 export type MailboxHarness = ReturnType<typeof mailboxHarness>;
@@ -40,7 +47,10 @@ export async function seedAdmin(db: Database): Promise<AuditActor> {
   return { id: row.id, email: row.email };
 }
 
-export function mailboxHarness({ dovecot, db, admin, secretKey }: { dovecot: DovecotHarness; db: Database; admin: AuditActor; secretKey: Buffer }) {
+/** What the harness needs of a mail server: Dovecot, or any of test/harness/mail-server.ts. */
+type MailboxServer = Pick<DovecotHarness, 'addUser' | 'imapPort'> | Pick<MailServerHarness, 'addUser' | 'imapPort'>;
+
+export function mailboxHarness({ dovecot, db, admin, secretKey }: { dovecot: MailboxServer; db: Database; admin: AuditActor; secretKey: Buffer }) {
   const processorRow = async (id: string) => (await db.select().from(emailProcessors).where(eq(emailProcessors.id, id)))[0];
 
   const messagesIn = (processorId: string) =>
@@ -74,6 +84,9 @@ export function mailboxHarness({ dovecot, db, admin, secretKey }: { dovecot: Dov
         password: options.password ?? account.password,
         autoReply: options.autoReply ?? true,
         allowUntrustedCert: false,
+        allowCleartextLogin: options.allowCleartextLogin,
+        markSeen: options.markSeen,
+        checkIntervalSeconds: options.checkIntervalSeconds,
       },
     });
     await createFilter({
