@@ -11,7 +11,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { casePriorities, caseTypes } from './catalog';
+import { oauthProviders } from './oauth';
 import { id, timestamps } from './columns';
 import { users } from './users';
 
@@ -28,6 +30,14 @@ export const smtpSecurity = pgEnum('smtp_security', ['starttls', 'tls']);
 
 export const processorSyncStatus = pgEnum('processor_sync_status', ['connecting', 'importing', 'idle', 'error']);
 
+// How the worker signs in to the mailbox (IMAP and, with its own SMTP server, SMTP): a stored password, or
+// an OAuth2 access token (XOAUTH2) from the processor's provider.
+export const processorAuthMethod = pgEnum('processor_auth_method', ['password', 'oauth2']);
+// connected: the refresh token works. reconnect_needed: the provider refused it (invalid_grant: consent
+// revoked, password changed, secret expired…); the worker does not try again until an admin reconnects.
+// Null: an OAuth2 processor that has never been connected.
+export const processorOauthState = pgEnum('processor_oauth_state', ['connected', 'reconnect_needed']);
+
 export const emailProcessors = pgTable(
   'email_processors',
   {
@@ -40,8 +50,20 @@ export const emailProcessors = pgTable(
     port: integer('port').notNull(),
     useSsl: boolean('use_ssl').notNull(),
     login: text('login').notNull(),
-    // AES-256-GCM, see server/crypto/secret-box.ts. Never leaves the server.
-    passwordCiphertext: text('password_ciphertext').notNull(),
+    // AES-256-GCM, see server/crypto/secret-box.ts. Never leaves the server. Null for OAuth2 processors.
+    passwordCiphertext: text('password_ciphertext'),
+    authMethod: processorAuthMethod('auth_method').notNull().default('password'),
+    // OAuth2 sign-in (server/services/oauth-tokens.ts). The tokens are sealed like the password and never
+    // leave the server; the refresh token is replaced in the same transaction that records a refresh.
+    oauthProviderId: uuid('oauth_provider_id').references((): AnyPgColumn => oauthProviders.id, { onDelete: 'restrict' }),
+    oauthRefreshTokenCiphertext: text('oauth_refresh_token_ciphertext'),
+    oauthAccessTokenCiphertext: text('oauth_access_token_ciphertext'),
+    oauthAccessTokenExpiresAt: timestamp('oauth_access_token_expires_at', { withTimezone: true }),
+    oauthRefreshedAt: timestamp('oauth_refreshed_at', { withTimezone: true }),
+    oauthState: processorOauthState('oauth_state'),
+    // The provider's own words when it refused (error and error_description), shown with the Reconnect button.
+    oauthError: text('oauth_error'),
+    oauthErrorAt: timestamp('oauth_error_at', { withTimezone: true }),
     autoReply: boolean('auto_reply').notNull(),
     // Beyond the seed: self-hosted servers often use their own certificates.
     allowUntrustedCert: boolean('allow_untrusted_cert').notNull().default(false),
