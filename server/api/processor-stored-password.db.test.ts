@@ -150,7 +150,7 @@ describe('stored mailbox passwords', () => {
     expect(response.error?.data.fieldErrors).toEqual({ password: RETYPE_PASSWORD_MESSAGE });
     const [row] = await testDb.db.select().from(emailProcessors).where(eq(emailProcessors.id, processorId));
     expect(row.host).toBe('mail.example.invalid');
-    expect(open(row.passwordCiphertext, env().secretKey)).toBe(STORED_PASSWORD);
+    expect(open(row.passwordCiphertext!, env().secretKey)).toBe(STORED_PASSWORD);
   });
 
   it('saves a changed host when the password is typed again, and unchanged settings without it', async () => {
@@ -159,7 +159,7 @@ describe('stored mailbox passwords', () => {
     const renamed = await callApi(admin, 'processors.update', { ...settings, id: processorId, host: '127.0.0.1', name: 'Support desk' });
     expect(renamed.status).toBe(200);
     const [row] = await testDb.db.select().from(emailProcessors).where(eq(emailProcessors.id, processorId));
-    expect(open(row.passwordCiphertext, env().secretKey)).toBe('typed-again-2');
+    expect(open(row.passwordCiphertext!, env().secretKey)).toBe('typed-again-2');
     expect(row.name).toBe('Support desk');
   });
 });
