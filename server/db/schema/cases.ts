@@ -13,9 +13,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { SenderAuthentication } from '../../domain/authentication-results';
 import type { DeliveryReport } from '../../domain/delivery-status';
 import { casePriorities, caseTypes } from './catalog';
-import { bytea, id, timestamps } from './columns';
+import { bytea, id, timestamps, tsvector } from './columns';
 import { emailProcessors } from './processors';
 import { users } from './users';
 
@@ -35,6 +36,9 @@ export const contacts = pgTable(
     email: text('email').notNull(),
     // Set when mail created this contact: marking that case as spam may delete it.
     createdByCaseId: uuid('created_by_case_id').references((): AnyPgColumn => cases.id, { onDelete: 'set null' }),
+    // Created for a message that failed DMARC at the processor's mail server: its address alone proves
+    // nothing, so it was not matched to the contact that already had it (server/domain/match-contact.ts).
+    unverifiedSender: boolean('unverified_sender').notNull().default(false),
     ...timestamps,
   },
   (t) => [
@@ -63,10 +67,20 @@ export const cases = pgTable(
     notes: jsonb('notes').$type<string[]>().notNull().default([]),
     // The list is ordered by activity: new mail or an agent's change moves a case to the top.
     lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+    // Search (server/services/cases.ts): the subject's words, ranked first, and every word of the case's
+    // messages, senders and attachment names, kept by triggers on case_messages and attachments in the
+    // same transaction as the mail (drizzle/migrations/*_case_search_triggers.sql). Positions are stripped:
+    // phrases are checked against the messages themselves.
+    subjectSearch: tsvector('subject_search')
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`to_tsvector('leopard_search'::regconfig, leopard_search_text(${cases.subject}))`),
+    searchVector: tsvector('search_vector').notNull().default(sql`''::tsvector`),
     ...timestamps,
   },
   (t) => [
     uniqueIndex('cases_number_key').on(t.number),
+    index('cases_subject_search_idx').using('gin', t.subjectSearch),
+    index('cases_search_idx').using('gin', t.searchVector),
     index('cases_activity_idx').on(t.lastActivityAt.desc(), t.id.desc()),
     index('cases_assignee_activity_idx').on(t.assignedToId, t.lastActivityAt.desc(), t.id.desc()),
     index('cases_status_activity_idx').on(t.status, t.lastActivityAt.desc(), t.id.desc()),
@@ -112,6 +126,18 @@ export const caseMessages = pgTable(
     htmlBody: text('html_body'),
     // A bounce's delivery status (RFC 3464), shown as a notice on the message rather than in its text.
     deliveryReport: jsonb('delivery_report').$type<DeliveryReport>(),
+    // SPF, DKIM and DMARC as the processor's own mail server judged them (Authentication-Results with its
+    // authserv-id, server/domain/authentication-results.ts); null when the processor names no server.
+    authentication: jsonb('authentication').$type<SenderAuthentication>(),
+    // DMARC failed and the processor flags such mail: the case list shows a warning on its case.
+    senderFlagged: boolean('sender_flagged').notNull().default(false),
+    // Subject, sender and text as searchable words (leopard_message_search_text in the migrations).
+    searchVector: tsvector('search_vector')
+      .notNull()
+      .generatedAlwaysAs(
+        (): SQL =>
+          sql`to_tsvector('leopard_search'::regconfig, leopard_message_search_text(${caseMessages.subject}, ${caseMessages.fromName}, ${caseMessages.fromAddress}, ${caseMessages.textBody}))`,
+      ),
     threadReason: threadReason('thread_reason').notNull(),
     threadNote: text('thread_note'),
     // The agent who wrote an outbound reply or a note; null for mail and auto-replies.
@@ -128,6 +154,8 @@ export const caseMessages = pgTable(
     index('case_messages_processor_message_id_idx')
       .on(t.processorId, t.messageId)
       .where(sql`${t.direction} = 'inbound' and ${t.messageId} is not null`),
+    // The case list's warning for mail that failed DMARC: only such messages are in it.
+    index('case_messages_sender_flagged_idx').on(t.caseId).where(sql`${t.senderFlagged}`),
   ],
 );
 

@@ -17,3 +17,10 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
     return 'bytea';
   },
 });
+
+// Full-text search vectors (see drizzle/migrations for the 'leopard_search' configuration they use).
+export const tsvector = customType<{ data: string }>({
+  dataType() {
+    return 'tsvector';
+  },
+});

@@ -74,6 +74,13 @@ export const emailProcessors = pgTable(
     // Seconds between checks (NOOP) of an idling connection; null: rely on IDLE and the poll. Servers
     // that announce new mail to IDLE clients only every minute or so (stock Cyrus, Courier) look at once.
     checkIntervalSeconds: integer('check_interval_seconds'),
+    // The authserv-id (RFC 8601) that this mailbox's own mail server writes in Authentication-Results.
+    // Null: results are not read at all, since any sender can write that header.
+    authservId: text('authserv_id'),
+    // What a DMARC failure at that server does; each can be turned off.
+    dmarcFailNewContact: boolean('dmarc_fail_new_contact').notNull().default(true),
+    dmarcFailNoAutoReply: boolean('dmarc_fail_no_auto_reply').notNull().default(true),
+    dmarcFailFlag: boolean('dmarc_fail_flag').notNull().default(true),
 
     // Outgoing mail (agent replies and auto-replies), see server/services/outgoing-servers.ts.
     outgoingMode: outgoingMode('outgoing_mode').notNull().default('system'),
