@@ -6,6 +6,7 @@ import { contactsRouter } from './routers/contacts';
 import { filtersRouter } from './routers/filters';
 import { processorsRouter } from './routers/processors';
 import { quarantineRouter } from './routers/quarantine';
+import { repliesRouter } from './routers/replies';
 import { sessionRouter } from './routers/session';
 import { usersRouter } from './routers/users';
 import { createCallerFactory, router } from './trpc';
@@ -18,6 +19,7 @@ export const appRouter = router({
   filters: filtersRouter,
   processors: processorsRouter,
   quarantine: quarantineRouter,
+  replies: repliesRouter,
   session: sessionRouter,
   users: usersRouter,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeOutboxDelivery, outboxDelivery, type OutboxRowState } from './outbox-delivery';
+import { describeOutboxDelivery, mayRetryByHand, outboxDelivery, type OutboxRowState } from './outbox-delivery';
 
 const NEXT = new Date('2026-12-01T10:00:00Z');
 const row = (over: Partial<OutboxRowState>): OutboxRowState => ({
@@ -56,5 +56,31 @@ describe('the delivery state of an auto-reply', () => {
     });
     const failed = describeOutboxDelivery(outboxDelivery(row({ status: 'failed', attempts: 10, lastError: 'Resend refused the mail', lastErrorKind: 'transport' })));
     expect(failed).toEqual({ label: 'not sent: failed', tone: 'error', detail: 'Gave up after 10 attempts: Resend refused the mail' });
+  });
+});
+
+describe('the delivery state of an agent reply', () => {
+  it('shows the server queue id of a sent reply', () => {
+    const sentAt = new Date('2026-12-01T09:00:00Z');
+    const d = outboxDelivery(row({ status: 'sent', sentAt, providerMessageId: 'A1B2C3', serverResponse: '250 2.0.0 Ok: queued as A1B2C3' }));
+    expect(d).toEqual({ state: 'sent', sentAt, queueId: 'A1B2C3', serverResponse: '250 2.0.0 Ok: queued as A1B2C3' });
+    expect(describeOutboxDelivery(d).label).toBe('sent (queue id A1B2C3)');
+  });
+
+  it('says bounced with the recipient, status and diagnostic once a DSN names the reply', () => {
+    const d = outboxDelivery(
+      row({ status: 'sent', sentAt: NEXT, bounce: { recipient: 'jane@example.com', status: '5.1.1', diagnostic: '550 5.1.1 no such user' } }),
+    );
+    expect(describeOutboxDelivery(d).label).toBe('bounced: jane@example.com 5.1.1 550 5.1.1 no such user');
+  });
+
+  it('is sending while claimed, and unknown when a worker died mid-handover; both unknown and failed may be retried by hand', () => {
+    expect(outboxDelivery(row({ status: 'sending', attempts: 1 }))).toEqual({ state: 'sending', attempts: 1 });
+    const unknown = outboxDelivery(row({ status: 'unknown', attempts: 1 }));
+    expect(unknown.state).toBe('unknown');
+    expect(describeOutboxDelivery(unknown).detail).toContain('may have been delivered');
+    expect(mayRetryByHand(unknown)).toBe(true);
+    expect(mayRetryByHand(outboxDelivery(row({ status: 'failed', attempts: 10, lastError: '550', lastErrorKind: 'transport' })))).toBe(true);
+    expect(mayRetryByHand(outboxDelivery(row({ status: 'sent', sentAt: NEXT })))).toBe(false);
   });
 });

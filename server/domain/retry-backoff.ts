@@ -11,6 +11,9 @@ export type BackoffPolicy = { baseMs: number; maxMs: number; jitter: number };
  */
 export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000, jitter: 0.2 };
 export const OUTBOX_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60 * 60_000, jitter: 0.2 };
+/** The copy of a sent mail in the mailbox's Sent folder: a mailbox that is down is tried again for about a day. */
+export const SENT_COPY_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 60 * 60_000, jitter: 0.2 };
+export const SENT_COPY_MAX_ATTEMPTS = 30;
 /** After this many failed attempts an outbound mail is marked failed and shown as such. */
 export const OUTBOX_MAX_ATTEMPTS = 10;
 

@@ -341,6 +341,7 @@ export async function writeIntake(
         senderSource: parsed.senderSource,
         to: parsed.to,
         cc: parsed.cc,
+        replyTo: parsed.replyTo,
         subject: parsed.subject,
         sentAt: parsed.date,
         textBody: parsed.text,

@@ -4,7 +4,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { signAttachmentToken } from '../auth/attachment-token';
 import type { DbOrTx } from '../db/client';
-import { attachments, caseMessages, type MessageAddress, outbox } from '../db/schema';
+import { attachments, caseMessages, type MessageAddress, outbox, users } from '../db/schema';
 import type { SenderSource } from '../domain/choose-sender';
 import type { DeliveryReport } from '../domain/delivery-status';
 import { type OutboxDelivery, outboxDelivery, type OutboxRowState } from '../domain/outbox-delivery';
@@ -17,7 +17,16 @@ export type ThreadAttachment = { id: string; filename: string; contentType: stri
 
 export type ThreadMessage = {
   id: string;
-  direction: 'inbound' | 'outbound';
+  /** 'note': an agent's internal note, never emailed. */
+  direction: 'inbound' | 'outbound' | 'note';
+  /** The agent who wrote a reply or note; null for mail and auto-replies. */
+  author: { id: string; name: string } | null;
+  /** Outbound mail: its outbox row, for the retry button (replies.retry). */
+  outboxId: string | null;
+  /** Outbound mail: the copy in the mailbox's Sent folder ('off' when the processor keeps none). */
+  sentCopy: { status: 'off' | 'pending' | 'done' | 'failed'; error: string | null } | null;
+  /** An inbound bounce recognised as being about one of our outbound messages: that message's id. */
+  bounceOfId: string | null;
   fromAddress: string;
   fromName: string;
   /** Which header the sender came from (From unless it had no usable address). */
@@ -106,6 +115,9 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
       text: caseMessages.textBody,
       html: caseMessages.htmlBody,
       deliveryReport: caseMessages.deliveryReport,
+      bounceOfId: caseMessages.bounceOfId,
+      authorId: caseMessages.authorId,
+      authorName: users.name,
       outbox: {
         id: outbox.id,
         status: outbox.status,
@@ -114,10 +126,16 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
         lastErrorKind: outbox.lastErrorKind,
         nextAttemptAt: outbox.nextAttemptAt,
         sentAt: outbox.sentAt,
+        providerMessageId: outbox.providerMessageId,
+        serverResponse: outbox.serverResponse,
+        bounce: outbox.bounce,
+        sentCopyStatus: outbox.sentCopyStatus,
+        sentCopyError: outbox.sentCopyError,
       },
     })
     .from(caseMessages)
     .leftJoin(outbox, eq(outbox.caseMessageId, caseMessages.id))
+    .leftJoin(users, eq(users.id, caseMessages.authorId))
     .where(eq(caseMessages.caseId, caseId))
     .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id));
   const files: AttachmentRow[] = messages.length
@@ -127,12 +145,15 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
         .where(inArray(attachments.caseMessageId, messages.map((m) => m.id)))
         .orderBy(asc(attachments.createdAt), asc(attachments.filename))
     : [];
-  return messages.map(({ outbox: queued, ...message }) => {
+  return messages.map(({ outbox: queued, authorId, authorName, ...message }) => {
     const own = files.filter((f) => f.caseMessageId === message.id);
     const { html, remoteImages } = sanitize(message.html, own, false, now);
     return {
       ...message,
       delivery: deliveryOf(message.direction, queued, message.sentAt),
+      author: authorId ? { id: authorId, name: authorName ?? '' } : null,
+      outboxId: queued?.id ?? null,
+      sentCopy: queued?.id ? { status: queued.sentCopyStatus, error: queued.sentCopyError } : null,
       html,
       remoteImages,
       attachments: own
@@ -142,7 +163,7 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
   });
 }
 
-type OutboxColumns = OutboxRowState & { id: string };
+type OutboxColumns = OutboxRowState & { id: string; sentCopyStatus: 'off' | 'pending' | 'done' | 'failed'; sentCopyError: string | null };
 
 function deliveryOf(direction: ThreadMessage['direction'], queued: OutboxColumns | null, sentAt: Date | null): OutboxDelivery | null {
   if (direction !== 'outbound') return null;
