@@ -1,12 +1,14 @@
 // Reads the JSON reports the tiers wrote under test-results/ and prints one line per tier and a
 // closing "N passed, N failed" line. A tier with no report or no tests is named as such, never
-// counted as passed; it makes this script fail so that nothing is silently skipped.
+// counted as passed; it makes this script fail so that nothing is silently skipped. The one tier that
+// may be skipped (corpus, without the corpora and without LEOPARD_REQUIRE_CORPORA=1) leaves
+// test-results/<tier>.skipped with the reason, and is shown as skipped with it.
 import { existsSync, readFileSync } from 'node:fs';
 
 /** `flaky`: passed only when retried (e2e), counted in `passed` and named on the tier's line. */
 type Counts = { passed: number; failed: number; skipped: number; flaky?: number };
 
-const TIERS = ['unit', 'db', 'imap', 'corpus', 'e2e'] as const;
+const TIERS = ['unit', 'db', 'imap', 'servers', 'corpus', 'e2e'] as const;
 
 function read(tier: string): Counts | null {
   const file = `test-results/${tier}.json`;
@@ -25,9 +27,16 @@ function read(tier: string): Counts | null {
 }
 
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+const skippedTiers: string[] = [];
 let problem = false;
 process.stdout.write('\nTest summary\n');
 for (const tier of TIERS) {
+  const skippedBecause = existsSync(`test-results/${tier}.skipped`) ? readFileSync(`test-results/${tier}.skipped`, 'utf8').trim() : null;
+  if (skippedBecause !== null && !existsSync(`test-results/${tier}.json`)) {
+    process.stdout.write(`  ${tier.padEnd(7)} skipped: ${skippedBecause}\n`);
+    skippedTiers.push(tier);
+    continue;
+  }
   const counts = read(tier);
   if (!counts) {
     process.stdout.write(`  ${tier.padEnd(7)} did not run (no report)\n`);
@@ -46,5 +55,6 @@ for (const tier of TIERS) {
   total.failed += counts.failed;
   total.skipped += counts.skipped;
 }
-process.stdout.write(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
+const tiersSkipped = skippedTiers.length > 0 ? `; tier${skippedTiers.length === 1 ? '' : 's'} not run: ${skippedTiers.join(', ')}` : '';
+process.stdout.write(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped${tiersSkipped}\n`);
 process.exit(problem || total.failed > 0 ? 1 : 0);
