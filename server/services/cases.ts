@@ -1,11 +1,19 @@
 // Reading cases for the agent workspace: the list (filters, search, keyset pages) and one case's header.
 // The thread of a case lives in case-thread.ts, agents' changes in case-actions.ts.
-import { and, desc, eq, ilike, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, not, or, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client';
-import { casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, users } from '../db/schema';
+import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, users } from '../db/schema';
 import { formatCaseNumber } from '../domain/case-number';
-import { containsPattern, parseCaseSearch } from '../domain/case-search';
+import {
+  type CaseSearch,
+  HIGHLIGHT_START,
+  HIGHLIGHT_STOP,
+  type HighlightSegment,
+  parseCaseSearch,
+  parseHighlight,
+  termNeedsPhraseCheck,
+} from '../domain/case-search';
 import { AppError } from '../errors';
 import { listCaseThread, type ThreadMessage } from './case-thread';
 
@@ -16,7 +24,15 @@ export type CaseStatus = 'new' | 'open' | 'pending' | 'closed';
  * keeps only milliseconds, and a cursor rounded to them would skip rows whose activity falls in the
  * same millisecond as the last row shown.
  */
-export type CaseListCursor = { at: string; id: string };
+export type CaseListCursor = { at: string; id: string; stage?: SearchStage };
+
+/**
+ * A search lists the cases whose subject matches first, then those where the words are only in a
+ * message, a sender or an attachment name; each stage newest activity first, in keyset pages like
+ * the list, so filters and "Load more" work the same with and without a search.
+ */
+export const SEARCH_STAGES = ['subject', 'elsewhere'] as const;
+export type SearchStage = (typeof SEARCH_STAGES)[number];
 
 export type CaseListFilters = {
   status?: CaseStatus | null;
@@ -44,6 +60,10 @@ export type CaseListItem = {
   caseType: string | null;
   priority: string | null;
   processor: string | null;
+  /** A message of the case failed DMARC at the processor's mail server (and the processor flags it). */
+  senderFlagged: boolean;
+  /** When searching: the subject with the matched words marked, and a piece of the best matching message. */
+  match?: { subject: HighlightSegment[]; snippet: HighlightSegment[] };
 };
 
 export type CaseListPage = { items: CaseListItem[]; nextCursor: CaseListCursor | null };
@@ -60,19 +80,51 @@ export function contactName(contact: { firstName: string; lastName: string; emai
   return [contact.firstName, contact.lastName].filter(Boolean).join(' ') || contact.email;
 }
 
-// Written as `IN (subquery)` rather than EXISTS: inside an OR, Postgres runs an EXISTS once per case,
-// but hashes an uncorrelated IN list once per query (100,000 cases, a term that matches nothing:
-// ~630 ms → ~200 ms on a 2-core machine). A case number written as LC… is a single index lookup.
-function textConditions(pattern: string): SQL[] {
-  return [
-    ilike(cases.subject, pattern),
-    sql`${cases.contactId} in (select ${contacts.id} from ${contacts} where ${contacts.email} ilike ${pattern})`,
-    // The contact may be gone (spam), or have another address than the one that wrote.
-    sql`${cases.id} in (select ${caseMessages.caseId} from ${caseMessages} where ${caseMessages.direction} = 'inbound' and ${caseMessages.fromAddress} ilike ${pattern})`,
-  ];
+// Search is Postgres full-text search with the 'leopard_search' configuration (drizzle/migrations:
+// 'simple' words, accents removed, CJK one character a word). Each term becomes a phrase query of its
+// words, so "jane@customer", "東京" and "late payment" match only as written, in order.
+const SEARCH_CONFIG = sql`'leopard_search'::regconfig`;
+const termQuery = (term: string) => sql`phraseto_tsquery(${SEARCH_CONFIG}, leopard_search_text(${term}::text))`;
+const everyTerm = (terms: string[]) => sql`(${sql.join(terms.map(termQuery), sql` && `)})`;
+const anyTerm = (terms: string[]) => sql`(${sql.join(terms.map(termQuery), sql` || `)})`;
+// cases.search_vector has no positions: it can say which words a case has, not where.
+const everyWord = (terms: string[]) => sql`plainto_tsquery(${SEARCH_CONFIG}, leopard_search_text(${terms.join(' ')}::text))`;
+const attachmentVector = sql`to_tsvector(${SEARCH_CONFIG}, leopard_attachment_search_text(${attachments.filename}))`;
+
+/** The term occurs as written (in order, side by side) in the subject, a message or an attachment name. */
+function termFoundAsWritten(term: string): SQL {
+  const q = termQuery(term);
+  return sql`(${cases.subjectSearch} @@ ${q}
+    or exists (select 1 from ${caseMessages} where ${caseMessages.caseId} = ${cases.id} and ${caseMessages.searchVector} @@ ${q})
+    or exists (select 1 from ${attachments} join ${caseMessages} on ${caseMessages.id} = ${attachments.caseMessageId}
+               where ${caseMessages.caseId} = ${cases.id} and ${attachmentVector} @@ ${q}))`;
 }
 
-function filterConditions(viewerId: string, filters: CaseListFilters): Array<SQL | undefined> {
+function subjectMatches(search: CaseSearch): SQL | undefined {
+  return or(
+    search.caseNumber !== null ? eq(cases.number, search.caseNumber) : undefined,
+    search.terms.length ? sql`${cases.subjectSearch} @@ ${everyTerm(search.terms)}` : undefined,
+  );
+}
+
+/**
+ * The search condition of one stage. Only the first runs a condition on the subject index; the second
+ * asks the whole-case word index (one GIN lookup, or a cheap check per case when the word is common
+ * and the newest cases are walked in order), checks phrases against the messages, and leaves out what
+ * the first stage listed.
+ */
+function searchCondition(search: CaseSearch, stage: SearchStage): SQL {
+  const inSubject = subjectMatches(search) ?? sql`false`;
+  if (stage === 'subject') return inSubject;
+  if (!search.terms.length) return sql`false`;
+  return and(
+    sql`${cases.searchVector} @@ ${everyWord(search.terms)}`,
+    ...search.terms.filter(termNeedsPhraseCheck).map(termFoundAsWritten),
+    not(inSubject),
+  )!;
+}
+
+function filterConditions(viewerId: string, filters: CaseListFilters, stage: SearchStage | null): Array<SQL | undefined> {
   const assignee = filters.mine ? viewerId : filters.assignee;
   const search = parseCaseSearch(filters.search);
   return [
@@ -82,12 +134,7 @@ function filterConditions(viewerId: string, filters: CaseListFilters): Array<SQL
     filters.processorId ? eq(cases.processorId, filters.processorId) : undefined,
     filters.caseTypeId ? eq(cases.caseTypeId, filters.caseTypeId) : undefined,
     filters.casePriorityId ? eq(cases.casePriorityId, filters.casePriorityId) : undefined,
-    search.text
-      ? or(
-          search.caseNumber !== null ? eq(cases.number, search.caseNumber) : undefined,
-          ...(search.exact ? [] : textConditions(containsPattern(search.text))),
-        )
-      : undefined,
+    search.text ? (search.exact ? eq(cases.number, search.caseNumber!) : searchCondition(search, stage ?? 'subject')) : undefined,
   ];
 }
 
@@ -103,9 +150,9 @@ const LIST_ORDER = [sql`${cases.lastActivityAt} desc nulls last`, sql`${cases.id
  * with a row comparison reads one range of cases_activity_idx (or the assignee/status index), so
  * page 500 costs what page 1 costs.
  */
-export function buildCaseListQuery({ db, viewerId, filters = {}, cursor, limit }: ListCasesOptions) {
+export function buildCaseListQuery({ db, viewerId, filters = {}, cursor, limit, stage = null }: ListCasesOptions & { stage?: SearchStage | null }) {
   const conditions = [
-    ...filterConditions(viewerId, filters),
+    ...filterConditions(viewerId, filters, stage),
     cursor ? sql`(${cases.lastActivityAt}, ${cases.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : undefined,
   ].filter((c): c is SQL => c !== undefined);
   const page = db
@@ -148,6 +195,7 @@ export function buildCaseListQuery({ db, viewerId, filters = {}, cursor, limit }
       caseType: caseTypes.name,
       priority: casePriorities.name,
       processor: emailProcessors.name,
+      senderFlagged: sql<boolean>`exists (select 1 from ${caseMessages} where ${caseMessages.caseId} = ${page.id} and ${caseMessages.senderFlagged})`,
     })
     .from(page)
     .leftJoin(contacts, eq(contacts.id, page.contactId))
@@ -158,33 +206,116 @@ export function buildCaseListQuery({ db, viewerId, filters = {}, cursor, limit }
     .orderBy(desc(page.lastActivityAt), desc(page.id));
 }
 
+type CaseListRow = Awaited<ReturnType<typeof buildCaseListQuery>>[number];
+
+function toListItem(row: CaseListRow): CaseListItem {
+  return {
+    id: row.id,
+    caseNumber: formatCaseNumber(row.number),
+    subject: row.subject,
+    status: row.status,
+    isSpam: row.isSpam,
+    lastActivityAt: row.lastActivityAt,
+    contact: row.contactId
+      ? {
+          id: row.contactId,
+          email: row.contactEmail ?? '',
+          name: contactName({ firstName: row.contactFirstName ?? '', lastName: row.contactLastName ?? '', email: row.contactEmail ?? '' }),
+        }
+      : null,
+    assignee: row.assigneeId ? { id: row.assigneeId, name: row.assigneeName ?? '' } : null,
+    caseType: row.caseType,
+    priority: row.priority,
+    processor: row.processor,
+    senderFlagged: row.senderFlagged,
+  };
+}
+
+// Where the second stage starts when the first ended exactly at a page boundary: before every case.
+const STAGE_START = { at: '9999-12-31T00:00:00.000000Z', id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' };
+
 export async function listCases(options: ListCasesOptions): Promise<CaseListPage> {
-  const rows = await buildCaseListQuery(options);
-  const page = rows.slice(0, options.limit);
-  const items = page.map(
-    (row): CaseListItem => ({
-      id: row.id,
-      caseNumber: formatCaseNumber(row.number),
-      subject: row.subject,
-      status: row.status,
-      isSpam: row.isSpam,
-      lastActivityAt: row.lastActivityAt,
-      contact: row.contactId
-        ? {
-            id: row.contactId,
-            email: row.contactEmail ?? '',
-            name: contactName({ firstName: row.contactFirstName ?? '', lastName: row.contactLastName ?? '', email: row.contactEmail ?? '' }),
-          }
-        : null,
-      assignee: row.assigneeId ? { id: row.assigneeId, name: row.assigneeName ?? '' } : null,
-      caseType: row.caseType,
-      priority: row.priority,
-      processor: row.processor,
-    }),
-  );
-  const last = page.at(-1);
-  const nextCursor = rows.length > options.limit && last ? { at: last.activityCursor, id: last.id } : null;
-  return { items, nextCursor };
+  const search = parseCaseSearch(options.filters?.search);
+  if (!search.text || search.exact) {
+    const rows = await buildCaseListQuery(options);
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > options.limit && last ? { at: last.activityCursor, id: last.id } : null;
+    return { items: page.map(toListItem), nextCursor };
+  }
+  // Prepared statements would soon get a generic plan, planned without knowing the words: the planner
+  // could then not tell a common word (walk the newest cases) from a rare one (ask the index).
+  return options.db.transaction(async (tx) => {
+    await tx.execute(sql`set local plan_cache_mode = force_custom_plan`);
+    const items: CaseListItem[] = [];
+    let nextCursor: CaseListCursor | null = null;
+    const first = SEARCH_STAGES.indexOf(options.cursor?.stage ?? 'subject');
+    for (const stage of SEARCH_STAGES.slice(first)) {
+      const room = options.limit - items.length;
+      const cursor = stage === (options.cursor?.stage ?? 'subject') ? options.cursor : null;
+      const rows = await buildCaseListQuery({ ...options, db: tx, cursor, limit: room, stage });
+      const page = rows.slice(0, room);
+      items.push(...page.map(toListItem));
+      const last = page.at(-1);
+      if (rows.length > room && last) {
+        nextCursor = { at: last.activityCursor, id: last.id, stage };
+        break;
+      }
+      if (items.length === options.limit) {
+        // This stage ended exactly on the page's last row: is there a next stage to show?
+        const next = SEARCH_STAGES[SEARCH_STAGES.indexOf(stage) + 1];
+        if (next && (await buildCaseListQuery({ ...options, db: tx, cursor: null, limit: 0, stage: next })).length > 0) {
+          nextCursor = { ...STAGE_START, stage: next };
+        }
+        break;
+      }
+    }
+    await addMatches(tx, items, search);
+    return { items, nextCursor };
+  });
+}
+
+const HEADLINE_MARKS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}`;
+/** How much of a message ts_headline reads for its snippet: it parses all it is given. */
+const SNIPPET_SOURCE_CHARS = 20_000;
+
+/**
+ * The matched words of each listed case: its subject with them marked, and a snippet of the message
+ * that matches best (the earliest of equals), its sender and attachment names included. Only the
+ * page's cases are read, so this costs the same whatever the number of matches.
+ */
+async function addMatches(db: DbOrTx, items: CaseListItem[], search: CaseSearch): Promise<void> {
+  if (!items.length || !search.terms.length) return;
+  const q = anyTerm(search.terms);
+  const ids = items.map((i) => i.id);
+  const rows = await db.execute<{ id: string; subject: string | null; snippet: string | null }>(sql`
+    select c.id,
+           ts_headline(${SEARCH_CONFIG}, leopard_search_text(c.subject), ${q}, ${`HighlightAll=true, ${HEADLINE_MARKS}`}) as subject,
+           best.snippet
+      from cases c
+      left join lateral (
+        select ts_headline(${SEARCH_CONFIG},
+                 leopard_search_text(m.from_name || ' <' || m.from_address || '> ' || left(coalesce(m.text_body, ''), ${SNIPPET_SOURCE_CHARS})
+                   || coalesce(' · ' || (select string_agg(a.filename, ' · ') from attachments a where a.case_message_id = m.id), '')),
+                 ${q}, ${`MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … ", ${HEADLINE_MARKS}`}) as snippet
+          from case_messages m
+         where m.case_id = c.id
+           and (m.search_vector @@ ${q}
+                or exists (select 1 from attachments a where a.case_message_id = m.id
+                           and to_tsvector(${SEARCH_CONFIG}, leopard_attachment_search_text(a.filename)) @@ ${q}))
+         order by ts_rank(m.search_vector, ${q}) desc, m.created_at
+         limit 1
+      ) best on true
+     where c.id in (${sql.join(
+       ids.map((id) => sql`${id}::uuid`),
+       sql`, `,
+     )})`);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const item of items) {
+    const row = byId.get(item.id);
+    const subject = parseHighlight(row?.subject);
+    item.match = { subject: subject.length ? subject : [{ text: item.subject, match: false }], snippet: parseHighlight(row?.snippet) };
+  }
 }
 
 export type CaseHeader = {

@@ -5,7 +5,7 @@ import { MAX_SEARCH_CHARS } from '../../domain/case-search';
 import { setCaseSpam, updateCase } from '../../services/case-actions';
 import { listCaseOptions } from '../../services/case-options';
 import { getMessageHtml } from '../../services/case-thread';
-import { getCase, listCases } from '../../services/cases';
+import { getCase, listCases, SEARCH_STAGES } from '../../services/cases';
 import { agentProcedure, router } from '../trpc';
 
 const status = z.enum(['new', 'open', 'pending', 'closed']);
@@ -16,7 +16,7 @@ export const casesRouter = router({
     .input(
       z.object({
         limit: z.number().int().min(1).max(100).default(50),
-        cursor: z.object({ at: z.iso.datetime({ precision: 6 }), id: z.uuid() }).nullish(),
+        cursor: z.object({ at: z.iso.datetime({ precision: 6 }), id: z.uuid(), stage: z.enum(SEARCH_STAGES).optional() }).nullish(),
         status: status.nullish(),
         processorId: optionalId,
         assignee: z.union([z.uuid(), z.literal('unassigned')]).nullish(),
