@@ -3,6 +3,7 @@ import { auditRouter } from './routers/audit';
 import { casesRouter } from './routers/cases';
 import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
+import { draftsRouter } from './routers/drafts';
 import { filtersRouter } from './routers/filters';
 import { processorsRouter } from './routers/processors';
 import { quarantineRouter } from './routers/quarantine';
@@ -16,6 +17,7 @@ export const appRouter = router({
   cases: casesRouter,
   catalog: catalogRouter,
   contacts: contactsRouter,
+  drafts: draftsRouter,
   filters: filtersRouter,
   processors: processorsRouter,
   quarantine: quarantineRouter,

@@ -13,6 +13,7 @@ import { db } from '../db/client';
 import type { Logger } from '../log';
 import { liveSessionIds, SESSIONS_ENDED_CHANNEL, type SessionsEnded } from '../services/sessions';
 import { AGENTS_ROOM, caseRoom, decodeCaseEvent, EVENTS_CHANNEL } from './events';
+import { attachPresence } from './presence';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The safety net under the sessions-ended NOTIFY; also ends sockets whose session expired. */
@@ -65,6 +66,9 @@ export async function attachRealtime(
     });
   });
 
+  // Who views and who writes on a case (collision notice), shared across web instances through Postgres.
+  const presence = await attachPresence(io, sql, log);
+
   const events = await sql.listen(EVENTS_CHANNEL, (payload) => {
     const event = decodeCaseEvent(payload);
     if (!event) return;
@@ -93,6 +97,7 @@ export async function attachRealtime(
     io,
     async close() {
       clearInterval(recheck);
+      await presence.close();
       await events.unlisten();
       await sessionsEnded.unlisten();
       await new Promise<void>((resolve) => io.close(() => resolve()));
