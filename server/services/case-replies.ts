@@ -33,6 +33,7 @@ import { checkRecipients, defaultRecipients, type Recipient } from '../domain/re
 import { AppError } from '../errors';
 import { sanitizeEmailHtml } from '../mail/sanitize-html';
 import { type AuditActor, recordAudit } from './audit';
+import { discardDraftIn } from './case-drafts';
 import { caseEventSummary, publishCaseEvent } from './case-events';
 import type { CaseStatus } from './cases';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -281,6 +282,8 @@ export async function sendReply(opts: SendReplyOptions): Promise<SendReplyResult
         );
       }
       if (stored.length > 0) await tx.delete(replyUploads).where(inArray(replyUploads.id, stored.map((s) => s.id)));
+      // The draft this reply came from goes with it: a reload must not offer a sent reply again.
+      await discardDraftIn({ db: tx, userId: actor.id, caseId: caseRow.id });
 
       const [queued] = await tx
         .insert(outbox)
@@ -354,7 +357,10 @@ async function refuseIfAnsweredSince(tx: Transaction, answeredId: string, actorI
     .orderBy(desc(caseMessages.createdAt))
     .limit(1);
   if (answer) {
-    throw new AppError('CONFLICT', `${answer.name ?? 'A colleague'} already answered this message at ${answer.at.toISOString()}. Send yours as well?`);
+    // repliedBy/repliedAt let the composer say it in the agent's own time zone ("Bob already replied at 14:02").
+    throw new AppError('CONFLICT', `${answer.name ?? 'A colleague'} already answered this message at ${answer.at.toISOString()}. Send yours as well?`, {
+      fieldErrors: { repliedBy: answer.name ?? 'A colleague', repliedAt: answer.at.toISOString() },
+    });
   }
 }
 
@@ -400,6 +406,7 @@ export async function addNote({ db, actorId, caseId, text }: AddNoteOptions): Pr
         createdAt: sql`clock_timestamp()`,
       })
       .returning({ id: caseMessages.id });
+    await discardDraftIn({ db: tx, userId: actor.id, caseId });
     const [updated] = await tx.update(cases).set({ lastActivityAt: sql`now()` }).where(eq(cases.id, caseId)).returning();
     await recordAudit({
       db: tx,
