@@ -215,7 +215,8 @@ export class MailboxSession {
     onConnected();
 
     while (!this.stopping) {
-      if (!client.usable) throw new Error('The mail server closed the connection.');
+      // ImapFlow's own code for it, so it is reported as the server's doing, not Leopard's.
+      if (!client.usable) throw Object.assign(new Error('The mail server closed the connection.'), { code: 'EConnectionClosed' });
       const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.uidValidity;
       if (current !== cursor.uidValidity) {
         // The server renumbered the mailbox: start over; the same mail (Message-ID and bytes) is not stored twice.
