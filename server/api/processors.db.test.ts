@@ -43,7 +43,7 @@ afterAll(async () => {
 
 async function storedCiphertext(id: string) {
   const [row] = await testDb.db.select({ c: emailProcessors.passwordCiphertext }).from(emailProcessors).where(eq(emailProcessors.id, id));
-  return row.c;
+  return row.c!;
 }
 
 describe('email processors admin', () => {
