@@ -32,7 +32,16 @@ async function main() {
 
   const transport = transportFromEnv(config);
   if (!transport) log.warn('No RESEND_API_KEY or SMTP_URL: auto-replies will wait in the outbox, marked with this error.');
-  const outbox = new OutboxSender(db(), transport, log.child({ part: 'outbox' }), metrics);
+  const outbox = new OutboxSender({
+    db: db(),
+    sql: sql(),
+    systemTransport: transport,
+    secretKey: config.secretKey,
+    workerId,
+    workerLiveMs: config.LEASE_TTL_MS,
+    log: log.child({ part: 'outbox' }),
+    metrics,
+  });
 
   // Leases are renewed on a connection of their own. In the shared pool a renewal queued behind the
   // database work of hundreds of starting sessions (1.5 s for 200 of them, more for 1,000) and could miss
@@ -67,7 +76,7 @@ async function main() {
     heldProcessors: () => supervisor.heldProcessorIds.length,
   });
   await supervisor.start();
-  outbox.start();
+  await outbox.start();
   log.info({ workerId, port: config.WORKER_PORT }, 'Leopard worker running');
 
   onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {

@@ -5,6 +5,8 @@ import { catalogRouter } from './routers/catalog';
 import { contactsRouter } from './routers/contacts';
 import { draftsRouter } from './routers/drafts';
 import { filtersRouter } from './routers/filters';
+import { oauthRouter } from './routers/oauth';
+import { outgoingServersRouter } from './routers/outgoing-servers';
 import { processorsRouter } from './routers/processors';
 import { quarantineRouter } from './routers/quarantine';
 import { repliesRouter } from './routers/replies';
@@ -19,6 +21,8 @@ export const appRouter = router({
   contacts: contactsRouter,
   drafts: draftsRouter,
   filters: filtersRouter,
+  oauth: oauthRouter,
+  outgoingServers: outgoingServersRouter,
   processors: processorsRouter,
   quarantine: quarantineRouter,
   replies: repliesRouter,

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../db/client';
-import { caseMessages, cases, outbox } from '../db/schema';
+import { attachments, caseMessages, cases, outbox } from '../db/schema';
 import { backoffDelayMs, OUTBOX_BACKOFF, OUTBOX_MAX_ATTEMPTS, SENT_COPY_BACKOFF, SENT_COPY_MAX_ATTEMPTS } from '../domain/retry-backoff';
 import { caseEventSummary, publishCaseEvent } from './case-events';
 
@@ -91,9 +91,10 @@ export async function recoverStaleClaims({ db, workerLiveMs }: { db: Database; w
 }
 
 /** The claim's rows of the worker starting now: none of them can be in flight any more. */
-export async function releaseOwnClaims({ db, workerId }: { db: Database; workerId: string }): Promise<void> {
+export async function releaseOwnClaims({ db, workerId, workerLiveMs }: { db: Database; workerId: string; workerLiveMs: number }): Promise<void> {
+  // A lapsed claim is recovered whatever its worker's heartbeat says; other workers' claims are left alone.
   await db.execute(sql`update outbox set claimed_until = now() - interval '1 second' where status = 'sending' and claimed_by = ${workerId}`);
-  await recoverStaleClaims({ db, workerLiveMs: 0 });
+  await recoverStaleClaims({ db, workerLiveMs });
 }
 
 /** Recorded just before the message is handed over (SMTP MAIL FROM … DATA, or the Resend call). */
@@ -234,4 +235,14 @@ async function announce(db: DbOrTx, rows: OutboxMail[]): Promise<void> {
     const [caseRow] = await db.select().from(cases).where(eq(cases.id, row.caseId));
     if (caseRow) await publishCaseEvent(db, { type: 'case.updated', case: caseEventSummary(caseRow), messageId: row.caseMessageId ?? undefined, actorId: null });
   }
+}
+
+/** The files of an outbound message (an agent's reply), in the order attached. */
+export async function loadOutboxAttachments({ db, caseMessageId }: { db: DbOrTx; caseMessageId: string | null }) {
+  if (!caseMessageId) return [];
+  return db
+    .select({ filename: attachments.filename, contentType: attachments.contentType, content: attachments.content })
+    .from(attachments)
+    .where(eq(attachments.caseMessageId, caseMessageId))
+    .orderBy(attachments.createdAt, attachments.id);
 }
