@@ -183,3 +183,14 @@ describe('autoReplyRecipientKey', () => {
     expect(autoReplyRecipientKey('jane@a.example')).not.toBe(autoReplyRecipientKey('jane@b.example'));
   });
 });
+
+describe('auto-reply to a sender that failed DMARC', () => {
+  it('sends none when the processor skips such mail', () => {
+    expect(skipCode({ ...base, senderFailedDmarc: true })).toBe('sender_unverified');
+  });
+
+  it('sends as before when the mail did not fail or the setting is off', () => {
+    expect(skipCode({ ...base, senderFailedDmarc: false })).toBeNull();
+    expect(skipCode(base)).toBeNull();
+  });
+});

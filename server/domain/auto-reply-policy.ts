@@ -19,6 +19,8 @@
 //   the address (autoReplyRecipientKey: no +tag, no letter case), since jane+1@ … jane+10@ all reach Jane;
 //   the per-processor limit bounds what one support address sends in an hour however many senders are
 //   forged. A skipped auto-reply costs a real sender little: the case is opened all the same.
+// - Mail that failed DMARC at the processor's own server gets none when the processor says so (its
+//   default): its From is likely forged, and the reply would go to someone who never wrote.
 
 /** Everything the decision needs, collected by the ingest path. */
 export type AutoReplyContext = {
@@ -37,6 +39,8 @@ export type AutoReplyContext = {
   /** Auto-replies this processor queued in the last hour, to anyone. */
   repliesFromProcessorLastHour: number;
   maxRepliesPerProcessorPerHour: number;
+  /** DMARC failed at the processor's server and the processor sends no auto-reply to such mail. */
+  senderFailedDmarc?: boolean;
 };
 
 /** Why no auto-reply was sent, as a stable code for metrics and tests. */
@@ -55,6 +59,7 @@ export type AutoReplySkipCode =
   | 'delivery_report'
   | 'empty_return_path'
   | 'machine_sender'
+  | 'sender_unverified'
   | 'rate_limited'
   | 'processor_rate_limited';
 
@@ -83,6 +88,9 @@ export function decideAutoReply(input: AutoReplyContext): AutoReplyDecision {
   if (sender === '') return skip('no_sender', 'The message has no sender address.');
   if (sender.length > MAX_ADDRESS_LENGTH || !PLAIN_ADDRESS.test(sender)) {
     return skip('invalid_sender', 'The sender address is not a valid email address.');
+  }
+  if (input.senderFailedDmarc) {
+    return skip('sender_unverified', 'The sender failed DMARC at this mailbox’s mail server, so the From address may be forged.');
   }
   const own = new Set(input.ownAddresses.map(withoutSubaddress));
   if (own.has(withoutSubaddress(sender))) return skip('own_address', 'The message comes from one of our own mailboxes.');

@@ -149,3 +149,27 @@ describe('matchContact', () => {
     expect(result).toMatchObject({ kind: 'ambiguous', contactId: 'c-a' });
   });
 });
+
+describe('matchContact for a sender that failed DMARC', () => {
+  const jane = { id: 'c-jane', firstName: 'Jane', lastName: 'Doe', email: 'jane@customer.test', createdAt: new Date('2024-01-01') };
+
+  it('does not match the known contact with that address and makes a flagged one', () => {
+    expect(matchContact({ fromAddress: 'jane@customer.test', fromName: 'Jane Doe', candidates: [jane], senderUnverified: true })).toEqual({
+      kind: 'create',
+      newContact: { firstName: 'Jane', lastName: 'Doe', email: 'jane@customer.test', unverifiedSender: true },
+    });
+  });
+
+  it('reuses a contact that was itself made for unverified mail', () => {
+    const flagged = { ...jane, id: 'c-flagged', createdAt: new Date('2025-01-01'), unverifiedSender: true };
+    expect(matchContact({ fromAddress: 'jane@customer.test', fromName: 'Jane Doe', candidates: [jane, flagged], senderUnverified: true })).toEqual({
+      kind: 'address',
+      contactId: 'c-flagged',
+    });
+  });
+
+  it('gives verified mail the real contact rather than a flagged one with the same address', () => {
+    const flagged = { ...jane, id: 'c-flagged', createdAt: new Date('2020-01-01'), unverifiedSender: true };
+    expect(matchContact({ fromAddress: 'jane@customer.test', fromName: 'Jane Doe', candidates: [flagged, jane] })).toEqual({ kind: 'address', contactId: 'c-jane' });
+  });
+});

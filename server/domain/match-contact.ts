@@ -12,6 +12,10 @@
 //   ("Mary Ann") also matches on its first word, since parseDisplayName keeps only the first word.
 // - A new contact keeps the address as written: matching is case-insensitive anyway, and the local part
 //   of an address may legally be case-sensitive.
+// - Mail whose sender failed DMARC at the processor's server (senderUnverified) proves nothing by its
+//   address: it is matched only among contacts that were themselves made for such mail, and otherwise
+//   gets a new contact flagged as unverified, so a forged From never lands on a real customer's contact.
+//   Verified mail prefers contacts that are not flagged.
 import { parseDisplayName } from './parse-display-name';
 
 /** A contact whose email address equals the sender's, ignoring case. */
@@ -21,10 +25,12 @@ export type ContactCandidate = {
   lastName: string;
   email: string;
   createdAt: Date;
+  /** Made for mail that failed DMARC. */
+  unverifiedSender?: boolean;
 };
 
 /** The contact to create when no contact has the sender's address. */
-export type NewContact = { firstName: string; lastName: string; email: string };
+export type NewContact = { firstName: string; lastName: string; email: string; unverifiedSender?: boolean };
 
 /** The chosen contact and how it was chosen; `note` explains an ambiguous choice for the case history. */
 export type ContactMatch =
@@ -38,15 +44,21 @@ export type MatchContactInput = {
   /** The From display name as parsed, or null when the From header had none. */
   fromName: string | null;
   candidates: ContactCandidate[];
+  /** The sender failed DMARC and the processor distrusts such addresses. */
+  senderUnverified?: boolean;
 };
 
-export function matchContact({ fromAddress, fromName, candidates }: MatchContactInput): ContactMatch {
+export function matchContact({ fromAddress, fromName, candidates, senderUnverified = false }: MatchContactInput): ContactMatch {
   const address = fromAddress.trim();
-  const sameAddress = candidates.filter((c) => c.email.trim().toLowerCase() === address.toLowerCase());
+  const byAddress = candidates.filter((c) => c.email.trim().toLowerCase() === address.toLowerCase());
+  const flagged = byAddress.filter((c) => c.unverifiedSender === true);
+  const trusted = byAddress.filter((c) => c.unverifiedSender !== true);
+  const sameAddress = senderUnverified ? flagged : trusted.length > 0 ? trusted : byAddress;
   const name = parseDisplayName(fromName, address);
 
   if (sameAddress.length === 0) {
-    return { kind: 'create', newContact: { firstName: name.firstName, lastName: name.lastName, email: address } };
+    const newContact: NewContact = { firstName: name.firstName, lastName: name.lastName, email: address };
+    return { kind: 'create', newContact: senderUnverified ? { ...newContact, unverifiedSender: true } : newContact };
   }
   if (sameAddress.length === 1) return { kind: 'address', contactId: sameAddress[0].id };
 

@@ -36,6 +36,8 @@ export type IntakeItem = {
   filterable: () => FilterableMessage;
   /** The verdicts of the processor's regular-expression filters, worked out off the main thread. */
   regexVerdicts?: RegexVerdicts;
+  /** DMARC failed and the processor distrusts such addresses (server/domain/authentication-results.ts). */
+  senderUnverified?: boolean;
 };
 
 /** A stored inbound message of this mailbox that carries a Message-ID some item of the round carries. */
@@ -185,18 +187,22 @@ function chooseContact(
   }
   const key = address.toLowerCase();
   const candidates = [...(facts.contactsByAddress.get(key) ?? []), ...(plannedContacts.get(key) ?? [])];
-  const match = matchContact({ fromAddress: address, fromName: item.from.name === '' ? null : item.from.name, candidates });
+  const senderUnverified = item.senderUnverified === true;
+  const match = matchContact({ fromAddress: address, fromName: item.from.name === '' ? null : item.from.name, candidates, senderUnverified });
+  const unverifiedNote = senderUnverified
+    ? `The sender failed DMARC at this mailbox's mail server, so ${address} may be forged: the case has a contact flagged as unverified, not one matched by the address alone.`
+    : null;
   switch (match.kind) {
     case 'create': {
       const contactId = newId();
       // A later message of the round from the same address finds this contact, as it would once stored.
       plannedContacts.set(key, [...(plannedContacts.get(key) ?? []), { id: contactId, ...match.newContact, createdAt: new Date() }]);
-      return { contact: { kind: 'create', contactId, values: match.newContact }, note: null };
+      return { contact: { kind: 'create', contactId, values: match.newContact }, note: unverifiedNote };
     }
     case 'ambiguous':
-      return { contact: { kind: 'existing', contactId: match.contactId }, note: match.note };
+      return { contact: { kind: 'existing', contactId: match.contactId }, note: joinNotes([match.note, unverifiedNote]) };
     default:
-      return { contact: { kind: 'existing', contactId: match.contactId }, note: null };
+      return { contact: { kind: 'existing', contactId: match.contactId }, note: unverifiedNote };
   }
 }
 

@@ -30,6 +30,8 @@ export type QueueAutoReplyOptions = {
   caseId: string;
   caseNumber: number;
   isInitialImport: boolean;
+  /** DMARC failed and the processor sends no auto-reply to such mail. */
+  senderFailedDmarc?: boolean;
   now: Date;
 };
 
@@ -39,7 +41,7 @@ export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOption
   const { ctx, parsed } = opts;
   const sender = parsed.from?.address ?? null;
   // The counts are the only queries of the decision; skip them when the answer is already no.
-  const mayReply = ctx.processor.autoReply && !opts.isInitialImport && sender !== null;
+  const mayReply = ctx.processor.autoReply && !opts.isInitialImport && sender !== null && !opts.senderFailedDmarc;
   const [toSender, fromProcessor] = mayReply
     ? await Promise.all([countRecentRepliesTo(tx, sender, opts.now), countRecentRepliesFrom(tx, ctx.processor.id, opts.now)])
     : [0, 0];
@@ -54,6 +56,7 @@ export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOption
     maxRepliesPerSenderPerHour: ctx.maxAutoRepliesPerSenderPerHour,
     repliesFromProcessorLastHour: fromProcessor,
     maxRepliesPerProcessorPerHour: ctx.maxAutoRepliesPerProcessorPerHour,
+    senderFailedDmarc: opts.senderFailedDmarc,
   });
   if (!decision.send) return { queued: false, skip: decision.code };
 

@@ -23,6 +23,7 @@ import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { withLargeBytea } from '../db/large-bytea';
 import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, processorFilters } from '../db/schema';
+import { readSenderAuthentication, type SenderAuthentication, type SenderAuthenticityOutcome, senderAuthenticityOutcome } from '../domain/authentication-results';
 import type { ContactCandidate } from '../domain/match-contact';
 import type { CaseSettings, ProcessorFilterRule } from '../domain/match-filters';
 import { type IntakeFacts, type IntakePlan, type PlannedContact, planIntakeRound, type PlanStage } from '../domain/plan-intake';
@@ -114,6 +115,20 @@ export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContext
 }
 
 
+/** The processor's own server's SPF/DKIM/DMARC verdicts on a message, and what they make the intake do. */
+export function senderAuthenticity(
+  processor: IngestProcessor,
+  parsed: ParsedInbound,
+): { authentication: SenderAuthentication | null; outcome: SenderAuthenticityOutcome } {
+  const authentication = readSenderAuthentication(parsed.headers['authentication-results'] ?? [], processor.authservId);
+  const outcome = senderAuthenticityOutcome(authentication, {
+    newContact: processor.dmarcFailNewContact,
+    noAutoReply: processor.dmarcFailNoAutoReply,
+    flag: processor.dmarcFailFlag,
+  });
+  return { authentication, outcome };
+}
+
 /**
  * Plans a prefix (at least one) of `candidates` from what the database holds now; the caller writes that
  * prefix (writeIntake) and plans the rest again. `progress` says where a failure happened.
@@ -143,6 +158,7 @@ export async function planIntake(
     alone,
     filterable: () => toFilterableMessage(parsed),
     regexVerdicts: regexVerdicts[i],
+    senderUnverified: senderAuthenticity(ctx.processor, parsed).outcome.distrustAddress,
   }));
   const planProgress: { stage: PlanStage } = { stage: 'thread' };
   try {
@@ -206,7 +222,14 @@ async function lockAndFindContacts(tx: Transaction, addresses: string[]): Promis
   );
   await tx.execute(sql`select pg_advisory_xact_lock(${CONTACT_LOCK_CLASS}, hashtext(a)) from (values ${values}) as v(a)`);
   return tx
-    .select({ id: contacts.id, firstName: contacts.firstName, lastName: contacts.lastName, email: contacts.email, createdAt: contacts.createdAt })
+    .select({
+      id: contacts.id,
+      firstName: contacts.firstName,
+      lastName: contacts.lastName,
+      email: contacts.email,
+      createdAt: contacts.createdAt,
+      unverifiedSender: contacts.unverifiedSender,
+    })
     .from(contacts)
     .where(inArray(sql`lower(${contacts.email})`, addresses));
 }
@@ -325,9 +348,10 @@ export async function writeIntake(
   }
 
   const messageIds = entries.map(() => randomUUID());
-  for (const chunk of inChunks(entries.map((entry, i) => ({ entry, id: messageIds[i]! })))) {
+  const authenticity = entries.map((e) => senderAuthenticity(ctx.processor, e.parsed));
+  for (const chunk of inChunks(entries.map((entry, i) => ({ entry, id: messageIds[i]!, auth: authenticity[i]! })))) {
     const insert = tx.insert(caseMessages).values(
-      chunk.map(({ entry: { parsed, plan, rawMessageId }, id }) => ({
+      chunk.map(({ entry: { parsed, plan, rawMessageId }, id, auth }) => ({
         id,
         caseId: plan.caseId,
         processorId: ctx.processor.id,
@@ -347,6 +371,8 @@ export async function writeIntake(
         textBody: parsed.text,
         htmlBody: parsed.html,
         deliveryReport: parsed.deliveryReport,
+        authentication: auth.authentication,
+        senderFlagged: auth.outcome.flag,
         threadReason: plan.kind === 'new' ? ('new' as const) : plan.reason,
         threadNote: plan.messageNote,
         createdAt: sql`clock_timestamp()`,
@@ -397,7 +423,15 @@ export async function writeIntake(
       ? ({ queued: false, skip: 'retry' } as const)
       : await pipeline.send(
           'auto-reply',
-          queueAutoReply(tx, { ctx, parsed: entry.parsed, caseId: row.id, caseNumber: row.number, isInitialImport: entry.isInitialImport, now }),
+          queueAutoReply(tx, {
+            ctx,
+            parsed: entry.parsed,
+            caseId: row.id,
+            caseNumber: row.number,
+            isInitialImport: entry.isInitialImport,
+            senderFailedDmarc: authenticity[i]!.outcome.noAutoReply,
+            now,
+          }),
         );
     events.push({ type: 'case.created', case: caseEventSummary(row) });
     results.push({

@@ -15,6 +15,11 @@ export type IngestProcessor = {
   uidValidity: number | null;
   lastUid: number;
   importUntilUid: number | null;
+  /** Sender authenticity (server/domain/authentication-results.ts): whose results to read, and what a DMARC failure does. */
+  authservId: string | null;
+  dmarcFailNewContact: boolean;
+  dmarcFailNoAutoReply: boolean;
+  dmarcFailFlag: boolean;
 };
 
 /**
@@ -36,6 +41,10 @@ export async function lockProcessorForIngest(
       uidValidity: emailProcessors.uidValidity,
       lastUid: emailProcessors.lastUid,
       importUntilUid: emailProcessors.importUntilUid,
+      authservId: emailProcessors.authservId,
+      dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
+      dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
+      dmarcFailFlag: emailProcessors.dmarcFailFlag,
     })
     .from(emailProcessors)
     .where(eq(emailProcessors.id, processorId))
