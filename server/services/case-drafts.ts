@@ -15,6 +15,7 @@ import sanitizeHtml from 'sanitize-html';
 import type { Database, DbOrTx } from '../db/client';
 import { caseDrafts, cases, replyUploads } from '../db/schema';
 import { AppError } from '../errors';
+import { REPLY_ATTACHMENTS_MAX_BYTES } from './case-replies';
 
 export const MAX_DRAFT_HTML_CHARS = 800_000;
 export const MAX_DRAFT_TEXT_CHARS = 200_000;
@@ -35,7 +36,12 @@ export type DraftUpload = { id: string; filename: string; contentType: string; s
 
 export type CaseDraft = DraftInput & { createdAt: Date; updatedAt: Date };
 
-export type DraftWithUploads = { draft: CaseDraft | null; uploads: DraftUpload[] };
+export type DraftWithUploads = {
+  draft: CaseDraft | null;
+  uploads: DraftUpload[];
+  /** All of a reply's files together may be this large (the composer checks before uploading). */
+  attachmentLimitBytes: number;
+};
 
 // What TipTap's starter kit can produce; anything else (pasted or forged) goes.
 const COMPOSER_TAGS = ['p', 'br', 'strong', 'b', 'em', 'i', 'u', 's', 'a', 'ul', 'ol', 'li', 'blockquote', 'code', 'pre', 'h1', 'h2', 'h3', 'hr'];
@@ -74,7 +80,7 @@ export async function getDraft({ db, userId, caseId }: GetDraftOptions): Promise
         updatedAt: row.updatedAt,
       }
     : null;
-  return { draft, uploads };
+  return { draft, uploads, attachmentLimitBytes: REPLY_ATTACHMENTS_MAX_BYTES };
 }
 
 export type SaveDraftOptions = { db: Database; userId: string; caseId: string; draft: DraftInput };

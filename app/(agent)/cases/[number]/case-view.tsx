@@ -1,15 +1,20 @@
 'use client';
-// One case: header, actions and the thread. Any event about this case (new mail, a colleague's
-// change) refetches it, so the page shows what everyone else sees.
+// One case: header, actions, the thread and the composer. Any event about this case (new mail, a
+// colleague's reply, note or change, a delivery state) refetches it, so the page shows what everyone
+// else sees; the presence bar says who else is here and who is writing.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { formatCaseNumber } from '@/server/domain/case-number';
-import { useCaseEvents } from '../../../realtime';
+import type { CaseDetail } from '@/server/services/cases';
+import { type LiveStatus, useCaseEvents } from '../../../realtime';
 import { useTRPC } from '../../../trpc';
 import { LiveIndicator } from '../../components/live-indicator';
 import { CaseActions } from './case-actions';
 import { CaseHeader } from './case-header';
+import { Composer } from './composer';
 import { MessageItem } from './message-item';
+import { PresenceBar } from './presence-bar';
+import { useCasePresence } from './use-case-presence';
 
 export function CaseView({ number }: { number: number }) {
   const trpc = useTRPC();
@@ -24,6 +29,9 @@ export function CaseView({ number }: { number: number }) {
     onResync: refetch,
   });
 
+  const me = useQuery(trpc.session.me.queryOptions());
+  const caseId = query.data?.case.id ?? null;
+
   if (query.isError) {
     return (
       <section className="card">
@@ -35,8 +43,14 @@ export function CaseView({ number }: { number: number }) {
       </section>
     );
   }
-  if (query.isPending) return <p className="muted">Loading {caseNumber}…</p>;
-  const { case: c, messages } = query.data;
+  if (query.isPending || caseId === null) return <p className="muted">Loading {caseNumber}…</p>;
+  return <CasePage data={query.data} live={live} selfId={me.data?.id ?? null} />;
+}
+
+function CasePage({ data, live, selfId }: { data: CaseDetail; live: LiveStatus; selfId: string | null }) {
+  const { case: c, messages } = data;
+  const presence = useCasePresence(c.id);
+  const latestMessageAt = messages.length ? messages[messages.length - 1]!.receivedAt : null;
 
   return (
     <div className="case-page">
@@ -45,6 +59,7 @@ export function CaseView({ number }: { number: number }) {
         <LiveIndicator status={live} />
       </nav>
       <CaseHeader detail={c} />
+      <PresenceBar viewers={presence.viewers} selfId={selfId} />
       <div className="case-layout">
         <section aria-label="Messages" className="thread">
           <h2>
@@ -54,6 +69,7 @@ export function CaseView({ number }: { number: number }) {
           {messages.map((m) => (
             <MessageItem key={m.id} message={m} />
           ))}
+          <Composer caseId={c.id} latestMessageAt={latestMessageAt} onTyping={presence.reportTyping} />
         </section>
         <CaseActions detail={c} />
       </div>

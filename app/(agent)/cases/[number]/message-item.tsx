@@ -1,8 +1,12 @@
+'use client';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { MessageAddress } from '@/server/db/schema';
 import type { SenderSource } from '@/server/domain/choose-sender';
 import { type DeliveryReport, describeDeliveryReport } from '@/server/domain/delivery-status';
-import { describeOutboxDelivery } from '@/server/domain/outbox-delivery';
+import { describeOutboxDelivery, mayRetryByHand } from '@/server/domain/outbox-delivery';
 import type { ThreadMessage } from '@/server/services/case-thread';
+import { messageOf } from '../../../form-errors';
+import { useTRPC } from '../../../trpc';
 import { formatBytes, formatDateTime } from '../../components/format';
 import { MessageFrame } from './message-frame';
 
@@ -44,6 +48,29 @@ function addresses(list: MessageAddress[]): string {
   return list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
 }
 
+const SENT_COPY: Record<'pending' | 'done' | 'failed', string> = {
+  pending: 'Copy to the Sent folder: waiting',
+  done: 'Copy in the Sent folder',
+  failed: 'Copy to the Sent folder failed (retried)',
+};
+
+// The retry button of a failed (or in-doubt) outbound message: sends it again through the outbox.
+function RetryButton({ outboxId }: { outboxId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const retry = useMutation(
+    trpc.replies.retry.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.cases.get.pathKey() }) }),
+  );
+  return (
+    <div className="delivery-retry">
+      <button type="button" className="button small" disabled={retry.isPending} onClick={() => retry.mutate({ outboundId: outboxId })}>
+        {retry.isPending ? 'Retrying…' : 'Retry'}
+      </button>
+      {retry.isError && <span className="field-error small"> {messageOf(retry.error)}</span>}
+    </div>
+  );
+}
+
 // An outbound message is labelled "sent by Leopard" only once the outbox recorded the send.
 function DeliveryBadge({ message: m }: { message: ThreadMessage }) {
   if (!m.delivery) {
@@ -59,20 +86,60 @@ function DeliveryBadge({ message: m }: { message: ThreadMessage }) {
       <span className={`badge delivery-${tone}`} data-testid="delivery-state" data-state={m.delivery.state}>
         {label}
       </span>
-      {detail && <div className={`small delivery-detail-${tone}`}>{detail}</div>}
+      {detail && (
+        <div className={`small delivery-detail-${tone}`} data-testid="delivery-detail">
+          {detail}
+        </div>
+      )}
+      {m.outboxId && mayRetryByHand(m.delivery) && <RetryButton outboxId={m.outboxId} />}
+      {m.sentCopy && m.sentCopy.status !== 'off' && (m.delivery.state === 'sent' || m.delivery.state === 'bounced') && (
+        <div className={`small ${m.sentCopy.status === 'failed' ? 'delivery-detail-warn' : 'muted'}`} data-testid="sent-copy" data-state={m.sentCopy.status}>
+          {SENT_COPY[m.sentCopy.status]}
+          {m.sentCopy.status === 'failed' && m.sentCopy.error && `: ${m.sentCopy.error}`}
+        </div>
+      )}
     </>
   );
 }
 
+// An internal note: in the thread for colleagues, never emailed, and styled so nobody takes it for mail.
+function NoteItem({ message: m }: { message: ThreadMessage }) {
+  const date = m.receivedAt;
+  return (
+    <article className="card message message-note" aria-label={`Internal note by ${m.author?.name ?? m.fromName}`} data-testid="message" data-direction="note">
+      <header className="message-header">
+        <div>
+          <span className="badge note-badge">Internal note — not emailed</span> <strong>{m.author?.name ?? m.fromName}</strong>
+        </div>
+        <time className="muted small" dateTime={date.toISOString()}>
+          {formatDateTime(date)}
+        </time>
+      </header>
+      <pre className="message-text">{m.text ?? ''}</pre>
+    </article>
+  );
+}
+
 export function MessageItem({ message: m }: { message: ThreadMessage }) {
+  if (m.direction === 'note') return <NoteItem message={m} />;
   const from = m.fromName ? `${m.fromName} <${m.fromAddress}>` : m.fromAddress || 'unknown sender';
   const date = m.sentAt ?? m.receivedAt;
   return (
-    <article className="card message" aria-label={`Message from ${m.fromName || m.fromAddress}`} data-testid="message">
+    <article
+      className={`card message${m.direction === 'outbound' ? ' message-outbound' : ''}`}
+      aria-label={`Message from ${m.fromName || m.fromAddress}`}
+      data-testid="message"
+      data-direction={m.direction}
+    >
       <header className="message-header">
         <div>
           <strong>{from}</strong>
           {m.direction === 'outbound' && <DeliveryBadge message={m} />}
+          {m.direction === 'outbound' && m.author && (
+            <div className="muted small" data-testid="reply-author">
+              Reply by {m.author.name}
+            </div>
+          )}
           {SENDER_SOURCE[m.senderSource] && (
             <div className="muted small" data-testid="sender-source" data-source={m.senderSource}>
               {SENDER_SOURCE[m.senderSource]}
@@ -86,10 +153,12 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
           {formatDateTime(date)}
         </time>
       </header>
-      <p className="message-reason small" data-testid="thread-reason" data-reason={m.threadReason}>
-        {JOINED[m.threadReason]}
-        {m.threadNote && <span className="muted">: {m.threadNote}</span>}
-      </p>
+      {!(m.direction === 'outbound' && m.author) && (
+        <p className="message-reason small" data-testid="thread-reason" data-reason={m.threadReason}>
+          {JOINED[m.threadReason]}
+          {m.threadNote && <span className="muted">: {m.threadNote}</span>}
+        </p>
+      )}
       {m.deliveryReport && <DeliveryReportNotice report={m.deliveryReport} />}
       {m.html !== null ? (
         <MessageFrame messageId={m.id} html={m.html} remoteImages={m.remoteImages} title={`Message from ${from}`} />
