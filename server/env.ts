@@ -50,6 +50,14 @@ const schema = z.object({
   AUTO_REPLY_MAX_PER_SENDER_PER_HOUR: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(3)),
   // Bounds the auto-replies one mailbox sends in an hour however many senders are forged (backscatter).
   AUTO_REPLY_MAX_PER_PROCESSOR_PER_HOUR: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(60)),
+  // OAuth2 app registrations given by the environment instead of CRM Admin → OAuth providers (see README,
+  // "Mailboxes that sign in with OAuth2"). Set a client id to enable one; the secret stays in the environment.
+  OAUTH_MICROSOFT_TENANT: optionalString,
+  OAUTH_MICROSOFT_CLIENT_ID: optionalString,
+  OAUTH_MICROSOFT_CLIENT_SECRET: optionalString,
+  OAUTH_MICROSOFT_SECRET_EXPIRES_ON: z.preprocess(emptyToUndefined, z.iso.date('must be a date such as 2027-06-30').optional()),
+  OAUTH_GOOGLE_CLIENT_ID: optionalString,
+  OAUTH_GOOGLE_CLIENT_SECRET: optionalString,
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -102,6 +110,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     // secrets generated into one machine's data folder would not reach the others.
     const missing = [!raw.AUTH_SECRET && 'AUTH_SECRET', !raw.SECRET_KEY && 'SECRET_KEY'].filter(Boolean);
     throw new EnvError(missing.map((name) => `${name}: required in production when DATABASE_URL is set`));
+  }
+  if (raw.OAUTH_MICROSOFT_CLIENT_ID && !raw.OAUTH_MICROSOFT_TENANT) {
+    throw new EnvError(['OAUTH_MICROSOFT_TENANT: required with OAUTH_MICROSOFT_CLIENT_ID (the directory id or domain of the tenant)']);
   }
   const generated = raw.AUTH_SECRET && raw.SECRET_KEY ? null : loadGeneratedSecrets(dataDir);
   return {

@@ -17,6 +17,9 @@ export const APP_ERROR_STATUS = {
   IMAP_TLS: 400,
   IMAP_NO_INBOX: 400,
   IMAP_PROTOCOL: 400,
+  // OAuth2 mailboxes: the provider refused the sign-in (needs Reconnect), or could not be reached.
+  OAUTH_RECONNECT_NEEDED: 400,
+  OAUTH_PROVIDER: 400,
   SECRET_KEY_MISMATCH: 500,
   // Leopard's own failure (a database error, a bug), reported with an id to find in the log.
   INTERNAL: 500,

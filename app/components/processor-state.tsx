@@ -8,13 +8,15 @@ const TONE: Record<ProcessorState['kind'], string> = {
   idle: 'state-ok',
   outage: 'state-warn',
   error: 'state-error',
+  not_connected: 'state-warn',
+  reconnect_needed: 'state-error',
 };
 
 export function ProcessorStateBadge({ state }: { state: ProcessorState }) {
   return (
     <span className={`state ${TONE[state.kind]}`} data-testid="processor-state" data-state={state.kind}>
       ● {state.label}
-      {(state.kind === 'error' || state.kind === 'outage') && <span className="state-reason">: {state.reason}</span>}
+      {(state.kind === 'error' || state.kind === 'outage' || state.kind === 'reconnect_needed') && <span className="state-reason">: {state.reason}</span>}
     </span>
   );
 }

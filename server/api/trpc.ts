@@ -8,16 +8,19 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { isForeignOrigin } from '../auth/request-origin';
-import { type SessionUser, sessionUserFromCookies } from '../auth/session';
+import { type SessionUser, sessionFromCookies } from '../auth/session';
 import { env } from '../env';
 import { type AppErrorCode, type FieldErrors, isAppError } from '../errors';
 import { createLogger } from '../log';
 
-export type Context = { user: SessionUser | null; foreignOrigin: boolean };
+// sessionId: the signed-in browser session, for what must stay bound to it (an OAuth2 connect flow's state).
+export type Context = { user: SessionUser | null; sessionId: string | null; foreignOrigin: boolean };
 
 export async function createContext({ headers }: { headers: Headers }): Promise<Context> {
+  const session = await sessionFromCookies(headers.get('cookie'));
   return {
-    user: await sessionUserFromCookies(headers.get('cookie')),
+    user: session?.user ?? null,
+    sessionId: session?.sessionId ?? null,
     foreignOrigin: isForeignOrigin({
       origin: headers.get('origin'),
       secFetchSite: headers.get('sec-fetch-site'),
@@ -41,6 +44,8 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   IMAP_TLS: 'BAD_REQUEST',
   IMAP_NO_INBOX: 'BAD_REQUEST',
   IMAP_PROTOCOL: 'BAD_REQUEST',
+  OAUTH_RECONNECT_NEEDED: 'BAD_REQUEST',
+  OAUTH_PROVIDER: 'BAD_REQUEST',
   SECRET_KEY_MISMATCH: 'INTERNAL_SERVER_ERROR',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };

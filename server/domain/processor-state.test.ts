@@ -69,3 +69,18 @@ describe('processor state beyond the worker\'s status', () => {
     expect(notices[0]).toMatchObject({ kind: 'discrepancy', tone: 'warn' });
   });
 });
+
+describe('OAuth2 processor states', () => {
+  const base = { active: true, filterCount: 1, syncStatus: 'error' as const, lastError: 'x', importDone: 0, importTotal: 0, authMethod: 'oauth2' as const };
+  it('an OAuth2 processor whose refresh was refused shows the reconnect state with the provider\'s words, whatever the worker last said', () => {
+    expect(deriveProcessorState({ ...base, oauthState: 'reconnect_needed', oauthError: 'invalid_grant: grant request is invalid' })).toEqual({
+      kind: 'reconnect_needed',
+      label: 'Sign-in refused: reconnect needed',
+      reason: 'invalid_grant: grant request is invalid',
+    });
+  });
+  it('an OAuth2 processor never connected asks for Connect; a connected one shows the worker\'s state', () => {
+    expect(deriveProcessorState({ ...base, oauthState: null }).kind).toBe('not_connected');
+    expect(deriveProcessorState({ ...base, syncStatus: 'idle', oauthState: 'connected' }).kind).toBe('idle');
+  });
+});

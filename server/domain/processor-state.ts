@@ -20,6 +20,10 @@ export type ProcessorStateInput = {
   unannouncedMailAt?: Date | null;
   listingDiscrepancy?: string | null;
   listingDiscrepancyAt?: Date | null;
+  /** OAuth2 processors: whether the refresh token works (null: never connected), and the provider's words. */
+  authMethod?: 'password' | 'oauth2';
+  oauthState?: 'connected' | 'reconnect_needed' | null;
+  oauthError?: string | null;
 };
 
 /** Failures of reaching a server, as opposed to settings it rejects (password, TLS): an outage once it worked. */
@@ -36,7 +40,9 @@ export type ProcessorState =
   | { kind: 'importing'; label: string; done: number; total: number }
   | { kind: 'idle'; label: string }
   | { kind: 'outage'; label: string; reason: string }
-  | { kind: 'error'; label: string; reason: string };
+  | { kind: 'error'; label: string; reason: string }
+  | { kind: 'not_connected'; label: string }
+  | { kind: 'reconnect_needed'; label: string; reason: string };
 
 export function isRunnable(p: Pick<ProcessorStateInput, 'active' | 'filterCount'>): boolean {
   return p.active && p.filterCount > 0;
@@ -45,6 +51,11 @@ export function isRunnable(p: Pick<ProcessorStateInput, 'active' | 'filterCount'
 export function deriveProcessorState(p: ProcessorStateInput): ProcessorState {
   if (!p.active) return { kind: 'inactive', label: 'Inactive' };
   if (p.filterCount === 0) return { kind: 'needs_filter', label: 'Needs a filter' };
+  // An OAuth2 mailbox whose provider refused the refresh is not retried: only Reconnect helps, so it says so.
+  if (p.authMethod === 'oauth2' && p.oauthState === 'reconnect_needed') {
+    return { kind: 'reconnect_needed', label: 'Sign-in refused: reconnect needed', reason: p.oauthError ?? 'The provider refused the sign-in.' };
+  }
+  if (p.authMethod === 'oauth2' && !p.oauthState) return { kind: 'not_connected', label: 'Not connected: press Connect' };
   switch (p.syncStatus) {
     case 'importing':
       return { kind: 'importing', label: `Importing ${p.importDone} of ${p.importTotal}`, done: p.importDone, total: p.importTotal };
