@@ -91,3 +91,17 @@ describe('processor settings', () => {
     expect(updateProcessorSchema.safeParse({ ...rest, id: '5f1a7c9e-2b1d-4c3e-8f00-0a1b2c3d4e5f' }).success).toBe(true);
   });
 });
+
+describe('the authserv-id setting', () => {
+  const parse = (authservId: unknown) => createProcessorSchema.safeParse({ ...valid, authservId });
+
+  it('takes a host name, "(none)" for Microsoft 365, and reads empty as off', () => {
+    expect(parse('mx.google.com').data?.authservId).toBe('mx.google.com');
+    expect(parse(' (none) ').data?.authservId).toBe('(none)');
+    expect(parse('').data?.authservId).toBeNull();
+  });
+
+  it('refuses a value no server writes as its id', () => {
+    for (const bad of ['mx google.com', 'mx.example.com; dmarc=pass', '"quoted"']) expect(parse(bad).success, bad).toBe(false);
+  });
+});

@@ -6,7 +6,6 @@ import { open, seal } from '../crypto/secret-box';
 import type { Database, DbOrTx } from '../db/client';
 import { emailProcessors } from '../db/schema';
 import { deriveProcessorState, type ProcessorNotice, processorNotices, type ProcessorState } from '../domain/processor-state';
-import { secretExpiry, type SecretExpiry } from '../domain/oauth-sign-in';
 import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
 import { mayReuseStoredPassword, RETYPE_PASSWORD_MESSAGE } from '../domain/stored-password-reuse';
 import { AppError } from '../errors';
@@ -30,16 +29,10 @@ export type ProcessorView = {
   allowCleartextLogin: boolean;
   markSeen: boolean;
   checkIntervalSeconds: number | null;
-  /** OAuth2: the provider, whether the sign-in works, the provider's words when it refused; never a token. */
-  authMethod: 'password' | 'oauth2';
-  oauthProviderId: string | null;
-  oauthProviderName: string | null;
-  oauthState: 'connected' | 'reconnect_needed' | null;
-  oauthError: string | null;
-  oauthErrorAt: Date | null;
-  oauthRefreshedAt: Date | null;
-  /** The provider's client secret expires within 14 days (or has): the list warns. */
-  oauthSecretExpiry: SecretExpiry;
+  authservId: string | null;
+  dmarcFailNewContact: boolean;
+  dmarcFailNoAutoReply: boolean;
+  dmarcFailFlag: boolean;
   filterCount: number;
   state: ProcessorState;
   /** Measured delays, slow push, listing discrepancies (server/domain/processor-state.ts processorNotices). */
@@ -66,14 +59,10 @@ const viewColumns = {
   allowCleartextLogin: emailProcessors.allowCleartextLogin,
   markSeen: emailProcessors.markSeen,
   checkIntervalSeconds: emailProcessors.checkIntervalSeconds,
-  authMethod: emailProcessors.authMethod,
-  oauthProviderId: emailProcessors.oauthProviderId,
-  oauthProviderName: sql<string | null>`(select o.name from oauth_providers o where o.id = "email_processors"."oauth_provider_id")`,
-  oauthSecretExpiresOn: sql<string | null>`(select o.secret_expires_on::text from oauth_providers o where o.id = "email_processors"."oauth_provider_id")`,
-  oauthState: emailProcessors.oauthState,
-  oauthError: emailProcessors.oauthError,
-  oauthErrorAt: emailProcessors.oauthErrorAt,
-  oauthRefreshedAt: emailProcessors.oauthRefreshedAt,
+  authservId: emailProcessors.authservId,
+  dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
+  dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
+  dmarcFailFlag: emailProcessors.dmarcFailFlag,
   lastErrorCode: emailProcessors.lastErrorCode,
   deliveryDelaysMs: emailProcessors.deliveryDelaysMs,
   unannouncedMailAt: emailProcessors.unannouncedMailAt,
@@ -94,9 +83,8 @@ const viewColumns = {
 type ViewRow = { [K in keyof typeof viewColumns]: unknown } & Record<string, unknown>;
 
 function toView(row: ViewRow): ProcessorView {
-  const { syncStatus, lastError, importDone, importTotal, lastErrorCode, deliveryDelaysMs, unannouncedMailAt, listingDiscrepancy, listingDiscrepancyAt, oauthSecretExpiresOn, ...rest } =
-    row as unknown as Omit<ProcessorView, 'state' | 'notices' | 'oauthSecretExpiry'> & {
-      oauthSecretExpiresOn: string | null;
+  const { syncStatus, lastError, importDone, importTotal, lastErrorCode, deliveryDelaysMs, unannouncedMailAt, listingDiscrepancy, listingDiscrepancyAt, ...rest } =
+    row as unknown as Omit<ProcessorView, 'state' | 'notices'> & {
       syncStatus: 'connecting' | 'importing' | 'idle' | 'error' | null;
       lastError: string | null;
       importDone: number;
@@ -121,12 +109,8 @@ function toView(row: ViewRow): ProcessorView {
     unannouncedMailAt,
     listingDiscrepancy,
     listingDiscrepancyAt,
-    authMethod: rest.authMethod,
-    oauthState: rest.oauthState,
-    oauthError: rest.oauthError,
   };
-  const oauthSecretExpiry = rest.authMethod === 'oauth2' ? secretExpiry(rest.oauthProviderName ?? 'the OAuth provider', oauthSecretExpiresOn, new Date()) : null;
-  return { ...rest, oauthSecretExpiry, state: deriveProcessorState(input), notices: processorNotices(input) };
+  return { ...rest, state: deriveProcessorState(input), notices: processorNotices(input) };
 }
 
 export async function notifyProcessorChanged(db: DbOrTx, processorId: string): Promise<void> {
@@ -169,13 +153,7 @@ export async function createProcessor({ db, actor, key, input }: CreateProcessor
     return await db.transaction(async (tx) => {
       const [created] = await tx
         .insert(emailProcessors)
-        .values({
-          ...settings,
-          emailAddress: settings.emailAddress.trim(),
-          // An OAuth2 mailbox has no password; its tokens arrive with Connect (server/services/oauth-connect.ts).
-          passwordCiphertext: settings.authMethod === 'oauth2' || !password ? null : seal(password, key),
-          oauthProviderId: settings.authMethod === 'oauth2' ? settings.oauthProviderId : null,
-        })
+        .values({ ...settings, emailAddress: settings.emailAddress.trim(), passwordCiphertext: seal(password, key) })
         .returning({ id: emailProcessors.id });
       await recordAudit({ db: tx, actor, action: 'processor.created', entityType: 'processor', entityId: created.id, details: auditableSettings(input) });
       await notifyProcessorChanged(tx, created.id);
@@ -201,23 +179,14 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
           useSsl: emailProcessors.useSsl,
           allowUntrustedCert: emailProcessors.allowUntrustedCert,
           allowCleartextLogin: emailProcessors.allowCleartextLogin,
-          authMethod: emailProcessors.authMethod,
-          oauthProviderId: emailProcessors.oauthProviderId,
-          hasPassword: sql<boolean>`${emailProcessors.passwordCiphertext} is not null`,
         })
         .from(emailProcessors)
         .where(eq(emailProcessors.id, id))
         .for('update');
       if (!current) throw new AppError('NOT_FOUND', 'No such email processor.');
-      const authMethod = settings.authMethod ?? current.authMethod;
-      // Another provider (or back to a password) makes the stored tokens meaningless: Connect again.
-      const signInChanged = authMethod !== current.authMethod || (authMethod === 'oauth2' && settings.oauthProviderId !== current.oauthProviderId);
-      const oauthReset = signInChanged
-        ? { oauthRefreshTokenCiphertext: null, oauthAccessTokenCiphertext: null, oauthAccessTokenExpiresAt: null, oauthState: null, oauthError: null, oauthErrorAt: null }
-        : {};
       // The stored password stays bound to the server it was typed for (stored-password-reuse.ts).
       const requested = { ...settings, allowCleartextLogin: settings.allowCleartextLogin ?? current.allowCleartextLogin };
-      if (authMethod === 'password' && !password && (!current.hasPassword || !mayReuseStoredPassword(current, requested))) {
+      if (!password && !mayReuseStoredPassword(current, requested)) {
         throw new AppError('VALIDATION', RETYPE_PASSWORD_MESSAGE, { fieldErrors: { password: RETYPE_PASSWORD_MESSAGE } });
       }
       const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port;
@@ -226,10 +195,7 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
         .set({
           ...settings,
           emailAddress: settings.emailAddress.trim(),
-          ...(password && authMethod === 'password' ? { passwordCiphertext: seal(password, key) } : {}),
-          authMethod,
-          oauthProviderId: authMethod === 'oauth2' ? (settings.oauthProviderId ?? null) : null,
-          ...oauthReset,
+          ...(password ? { passwordCiphertext: seal(password, key) } : {}),
           // A different mailbox starts over: its UIDs mean nothing for the old cursor.
           ...(mailboxChanged ? { uidValidity: null, lastUid: 0, importUntilUid: null, importDone: 0, importTotal: 0 } : {}),
           // New settings deserve a fresh attempt; the worker reports the new state.
@@ -277,15 +243,7 @@ export async function deleteProcessor({ db, actor, id }: { db: Database; actor: 
 }
 
 /** The settings to open an IMAP connection with; the only place a stored password is opened. */
-export async function loadImapSettings({
-  db,
-  id,
-  key,
-}: {
-  db: DbOrTx;
-  id: string;
-  key: Buffer;
-}): Promise<ImapConnectionSettings & { authMethod: 'password' | 'oauth2' }> {
+export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string; key: Buffer }): Promise<ImapConnectionSettings> {
   const [row] = await db.select().from(emailProcessors).where(eq(emailProcessors.id, id));
   if (!row) throw new AppError('NOT_FOUND', 'No such email processor.');
   return {
@@ -293,9 +251,7 @@ export async function loadImapSettings({
     port: row.port,
     useSsl: row.useSsl,
     login: row.login,
-    // OAuth2 mailboxes have none: the caller signs in with an access token (server/services/oauth-tokens.ts).
-    password: row.passwordCiphertext ? open(row.passwordCiphertext, key) : '',
-    authMethod: row.authMethod,
+    password: open(row.passwordCiphertext, key),
     allowUntrustedCert: row.allowUntrustedCert,
     allowCleartextLogin: row.allowCleartextLogin,
   };

@@ -30,6 +30,10 @@ function readForm(form: HTMLFormElement) {
     markSeen: data.get('markSeen') === 'on',
     // Empty: no check beside push. A value that is not a whole number is left for the server to refuse.
     checkIntervalSeconds: text('checkIntervalSeconds').trim() === '' ? null : Number(text('checkIntervalSeconds')),
+    authservId: text('authservId').trim(),
+    dmarcFailNewContact: data.get('dmarcFailNewContact') === 'on',
+    dmarcFailNoAutoReply: data.get('dmarcFailNoAutoReply') === 'on',
+    dmarcFailFlag: data.get('dmarcFailFlag') === 'on',
   };
 }
 
@@ -193,6 +197,31 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           defaultValue={processor?.checkIntervalSeconds ?? ''}
           error={errors.checkIntervalSeconds}
           hint="Leave empty when the server pushes new mail at once (Dovecot). Stock Cyrus and Courier announce it only about once a minute: 5 makes mail arrive within seconds."
+        />
+        <TextField
+          label="Mail server's authentication service (authserv-id)"
+          name="authservId"
+          defaultValue={processor?.authservId ?? ''}
+          error={errors.authservId}
+          hint="The name your mail server writes first in Authentication-Results (mx.google.com for Gmail, the server's host name for Postfix with OpenDMARC; (none) for Microsoft 365). Leave empty to ignore those headers: any sender can write them."
+        />
+        <CheckboxField
+          label="DMARC failure: new flagged contact"
+          name="dmarcFailNewContact"
+          defaultChecked={processor?.dmarcFailNewContact ?? true}
+          hint="A message that fails DMARC is not matched to an existing contact by its address alone."
+        />
+        <CheckboxField
+          label="DMARC failure: no auto-reply"
+          name="dmarcFailNoAutoReply"
+          defaultChecked={processor?.dmarcFailNoAutoReply ?? true}
+          hint="Its From may be forged: a reply would reach someone who never wrote."
+        />
+        <CheckboxField
+          label="DMARC failure: flag on the case list"
+          name="dmarcFailFlag"
+          defaultChecked={processor?.dmarcFailFlag ?? true}
+          hint="The case shows “Sender not verified”."
         />
       </div>
       {test && (
