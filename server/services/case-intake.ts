@@ -30,7 +30,9 @@ import { type IntakeFacts, type IntakePlan, type PlannedContact, planIntakeRound
 import { threadLookupKeys } from '../domain/resolve-thread';
 import type { AutoReplySkipCode } from '../domain/auto-reply-policy';
 import { type ParsedInbound, toFilterableMessage } from '../mail/parse-message';
+import { threadHeadersOf } from '../domain/bounce-thread';
 import { queueAutoReply } from './auto-reply-outbox';
+import { recordBounces } from './bounces';
 import { regexVerdictsFor } from './filter-regex-pool';
 import type { CaseEvent } from '../realtime/events';
 import { caseEventSummary, publishCaseEvents } from './case-events';
@@ -151,8 +153,8 @@ export async function planIntake(
   const items = candidates.map(({ parsed, sha256, alone }, i) => ({
     messageId: parsed.messageId,
     subject: parsed.subject,
-    inReplyTo: parsed.inReplyTo,
-    references: parsed.references,
+    // A bounce threads by the message it returns (server/domain/bounce-thread.ts).
+    ...threadHeadersOf(parsed),
     from: parsed.from,
     sha256,
     alone,
@@ -172,7 +174,7 @@ async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: Pa
   const caseNumbers = new Set<number>();
   const referencedIds = new Set<string>();
   for (const parsed of messages) {
-    const keys = threadLookupKeys(parsed);
+    const keys = threadLookupKeys({ subject: parsed.subject, ...threadHeadersOf(parsed) });
     for (const n of keys.caseNumbers) caseNumbers.add(n);
     for (const id of keys.messageIds) referencedIds.add(id);
   }
@@ -407,6 +409,10 @@ export async function writeIntake(
     void pipeline.send('attachments', insert);
   }
   await pipeline.drain();
+  const bounces = entries.flatMap((e, i) =>
+    e.plan.kind === 'append' && e.parsed.deliveryReport ? [{ caseId: e.plan.caseId, caseMessageId: messageIds[i]!, report: e.parsed.deliveryReport }] : [],
+  );
+  if (bounces.length > 0) await pipeline.send('case', recordBounces(tx, bounces));
 
   const results: IntakeResult[] = [];
   const events: CaseEvent[] = [];
