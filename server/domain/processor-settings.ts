@@ -73,7 +73,12 @@ export const processorSettingsSchema = z.object({
     .min(1, 'Ports run from 1 to 65535.')
     .max(65535, 'Ports run from 1 to 65535.'),
   useSsl: z.boolean(),
-  login: z.string().trim().min(1, 'Enter the login name of the mailbox.').max(320),
+  // With OAuth2 it may be left empty: the signed-in account's own mailbox (filled in at Connect).
+  login: z.string().trim().max(320),
+  // Password, or OAuth2 with one of the providers under CRM Admin → OAuth providers. Optional so that callers
+  // written before it keep the password.
+  authMethod: z.enum(['password', 'oauth2']).optional(),
+  oauthProviderId: z.uuid('Choose the OAuth provider.').nullable().optional(),
   autoReply: z.boolean(),
   allowUntrustedCert: z.boolean().default(false),
   // Optional so that callers written before it keep the safe default (off); see imap-client-options.ts.
@@ -107,14 +112,27 @@ export const processorSettingsSchema = z.object({
 
 const passwordField = z.string().min(1, 'Enter the mailbox password.').max(1000);
 
-/** Creating a processor needs a password. */
-export const createProcessorSchema = processorSettingsSchema.extend({ password: passwordField });
+type SignInFields = { authMethod?: unknown; login?: unknown; oauthProviderId?: unknown; password?: unknown };
+const isOAuth2 = (v: SignInFields) => v.authMethod === 'oauth2';
+const blank = (v: unknown) => typeof v !== 'string' || v.trim() === '';
+// Checked even when other fields are wrong, so the form shows every message at once.
+const always = { when: () => true };
+
+/** Creating a processor needs a password, unless it signs in with OAuth2 (then it needs its provider). */
+export const createProcessorSchema = processorSettingsSchema
+  .extend({ password: passwordField.optional() })
+  .refine((v: SignInFields) => isOAuth2(v) || !blank(v.password), { ...always, path: ['password'], message: 'Enter the mailbox password.' })
+  .refine((v: SignInFields) => isOAuth2(v) || !blank(v.login), { ...always, path: ['login'], message: 'Enter the login name of the mailbox.' })
+  .refine((v: SignInFields) => !isOAuth2(v) || !blank(v.oauthProviderId), { ...always, path: ['oauthProviderId'], message: 'Choose the OAuth provider the mailbox signs in with.' });
 
 /** Editing one keeps the stored password unless a new one is typed. */
-export const updateProcessorSchema = processorSettingsSchema.extend({
-  id: z.uuid(),
-  password: z.string().max(1000).optional(),
-});
+export const updateProcessorSchema = processorSettingsSchema
+  .extend({
+    id: z.uuid(),
+    password: z.string().max(1000).optional(),
+  })
+  .refine((v: SignInFields) => isOAuth2(v) || !blank(v.login), { ...always, path: ['login'], message: 'Enter the login name of the mailbox.' })
+  .refine((v: SignInFields) => !isOAuth2(v) || !blank(v.oauthProviderId), { ...always, path: ['oauthProviderId'], message: 'Choose the OAuth provider the mailbox signs in with.' });
 
 export type ProcessorSettingsInput = z.infer<typeof processorSettingsSchema>;
 export type CreateProcessorInput = z.infer<typeof createProcessorSchema>;

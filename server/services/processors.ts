@@ -6,6 +6,7 @@ import { open, seal } from '../crypto/secret-box';
 import type { Database, DbOrTx } from '../db/client';
 import { emailProcessors } from '../db/schema';
 import { deriveProcessorState, type ProcessorNotice, processorNotices, type ProcessorState } from '../domain/processor-state';
+import { secretExpiry, type SecretExpiry } from '../domain/oauth-sign-in';
 import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
 import { mayReuseStoredPassword, RETYPE_PASSWORD_MESSAGE } from '../domain/stored-password-reuse';
 import { AppError } from '../errors';
@@ -33,6 +34,16 @@ export type ProcessorView = {
   dmarcFailNewContact: boolean;
   dmarcFailNoAutoReply: boolean;
   dmarcFailFlag: boolean;
+  /** OAuth2: the provider, whether the sign-in works, the provider's words when it refused; never a token. */
+  authMethod: 'password' | 'oauth2';
+  oauthProviderId: string | null;
+  oauthProviderName: string | null;
+  oauthState: 'connected' | 'reconnect_needed' | null;
+  oauthError: string | null;
+  oauthErrorAt: Date | null;
+  oauthRefreshedAt: Date | null;
+  /** The provider's client secret expires within 14 days (or has): the list warns. */
+  oauthSecretExpiry: SecretExpiry;
   filterCount: number;
   state: ProcessorState;
   /** Measured delays, slow push, listing discrepancies (server/domain/processor-state.ts processorNotices). */
@@ -63,6 +74,14 @@ const viewColumns = {
   dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
   dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
   dmarcFailFlag: emailProcessors.dmarcFailFlag,
+  authMethod: emailProcessors.authMethod,
+  oauthProviderId: emailProcessors.oauthProviderId,
+  oauthProviderName: sql<string | null>`(select o.name from oauth_providers o where o.id = "email_processors"."oauth_provider_id")`,
+  oauthSecretExpiresOn: sql<string | null>`(select o.secret_expires_on::text from oauth_providers o where o.id = "email_processors"."oauth_provider_id")`,
+  oauthState: emailProcessors.oauthState,
+  oauthError: emailProcessors.oauthError,
+  oauthErrorAt: emailProcessors.oauthErrorAt,
+  oauthRefreshedAt: emailProcessors.oauthRefreshedAt,
   lastErrorCode: emailProcessors.lastErrorCode,
   deliveryDelaysMs: emailProcessors.deliveryDelaysMs,
   unannouncedMailAt: emailProcessors.unannouncedMailAt,
@@ -83,8 +102,9 @@ const viewColumns = {
 type ViewRow = { [K in keyof typeof viewColumns]: unknown } & Record<string, unknown>;
 
 function toView(row: ViewRow): ProcessorView {
-  const { syncStatus, lastError, importDone, importTotal, lastErrorCode, deliveryDelaysMs, unannouncedMailAt, listingDiscrepancy, listingDiscrepancyAt, ...rest } =
-    row as unknown as Omit<ProcessorView, 'state' | 'notices'> & {
+  const { syncStatus, lastError, importDone, importTotal, lastErrorCode, deliveryDelaysMs, unannouncedMailAt, listingDiscrepancy, listingDiscrepancyAt, oauthSecretExpiresOn, ...rest } =
+    row as unknown as Omit<ProcessorView, 'state' | 'notices' | 'oauthSecretExpiry'> & {
+      oauthSecretExpiresOn: string | null;
       syncStatus: 'connecting' | 'importing' | 'idle' | 'error' | null;
       lastError: string | null;
       importDone: number;
@@ -109,8 +129,12 @@ function toView(row: ViewRow): ProcessorView {
     unannouncedMailAt,
     listingDiscrepancy,
     listingDiscrepancyAt,
+    authMethod: rest.authMethod,
+    oauthState: rest.oauthState,
+    oauthError: rest.oauthError,
   };
-  return { ...rest, state: deriveProcessorState(input), notices: processorNotices(input) };
+  const oauthSecretExpiry = rest.authMethod === 'oauth2' ? secretExpiry(rest.oauthProviderName ?? 'the OAuth provider', oauthSecretExpiresOn, new Date()) : null;
+  return { ...rest, oauthSecretExpiry, state: deriveProcessorState(input), notices: processorNotices(input) };
 }
 
 export async function notifyProcessorChanged(db: DbOrTx, processorId: string): Promise<void> {
@@ -153,7 +177,13 @@ export async function createProcessor({ db, actor, key, input }: CreateProcessor
     return await db.transaction(async (tx) => {
       const [created] = await tx
         .insert(emailProcessors)
-        .values({ ...settings, emailAddress: settings.emailAddress.trim(), passwordCiphertext: seal(password, key) })
+        .values({
+          ...settings,
+          emailAddress: settings.emailAddress.trim(),
+          // An OAuth2 mailbox has no password; its tokens arrive with Connect (server/services/oauth-connect.ts).
+          passwordCiphertext: settings.authMethod === 'oauth2' || !password ? null : seal(password, key),
+          oauthProviderId: settings.authMethod === 'oauth2' ? settings.oauthProviderId : null,
+        })
         .returning({ id: emailProcessors.id });
       await recordAudit({ db: tx, actor, action: 'processor.created', entityType: 'processor', entityId: created.id, details: auditableSettings(input) });
       await notifyProcessorChanged(tx, created.id);
@@ -179,14 +209,23 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
           useSsl: emailProcessors.useSsl,
           allowUntrustedCert: emailProcessors.allowUntrustedCert,
           allowCleartextLogin: emailProcessors.allowCleartextLogin,
+          authMethod: emailProcessors.authMethod,
+          oauthProviderId: emailProcessors.oauthProviderId,
+          hasPassword: sql<boolean>`${emailProcessors.passwordCiphertext} is not null`,
         })
         .from(emailProcessors)
         .where(eq(emailProcessors.id, id))
         .for('update');
       if (!current) throw new AppError('NOT_FOUND', 'No such email processor.');
+      const authMethod = settings.authMethod ?? current.authMethod;
+      // Another provider (or back to a password) makes the stored tokens meaningless: Connect again.
+      const signInChanged = authMethod !== current.authMethod || (authMethod === 'oauth2' && settings.oauthProviderId !== current.oauthProviderId);
+      const oauthReset = signInChanged
+        ? { oauthRefreshTokenCiphertext: null, oauthAccessTokenCiphertext: null, oauthAccessTokenExpiresAt: null, oauthState: null, oauthError: null, oauthErrorAt: null }
+        : {};
       // The stored password stays bound to the server it was typed for (stored-password-reuse.ts).
       const requested = { ...settings, allowCleartextLogin: settings.allowCleartextLogin ?? current.allowCleartextLogin };
-      if (!password && !mayReuseStoredPassword(current, requested)) {
+      if (authMethod === 'password' && !password && (!current.hasPassword || !mayReuseStoredPassword(current, requested))) {
         throw new AppError('VALIDATION', RETYPE_PASSWORD_MESSAGE, { fieldErrors: { password: RETYPE_PASSWORD_MESSAGE } });
       }
       const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port;
@@ -195,7 +234,10 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
         .set({
           ...settings,
           emailAddress: settings.emailAddress.trim(),
-          ...(password ? { passwordCiphertext: seal(password, key) } : {}),
+          ...(password && authMethod === 'password' ? { passwordCiphertext: seal(password, key) } : {}),
+          authMethod,
+          oauthProviderId: authMethod === 'oauth2' ? (settings.oauthProviderId ?? null) : null,
+          ...oauthReset,
           // A different mailbox starts over: its UIDs mean nothing for the old cursor.
           ...(mailboxChanged ? { uidValidity: null, lastUid: 0, importUntilUid: null, importDone: 0, importTotal: 0 } : {}),
           // New settings deserve a fresh attempt; the worker reports the new state.
@@ -243,7 +285,15 @@ export async function deleteProcessor({ db, actor, id }: { db: Database; actor: 
 }
 
 /** The settings to open an IMAP connection with; the only place a stored password is opened. */
-export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string; key: Buffer }): Promise<ImapConnectionSettings> {
+export async function loadImapSettings({
+  db,
+  id,
+  key,
+}: {
+  db: DbOrTx;
+  id: string;
+  key: Buffer;
+}): Promise<ImapConnectionSettings & { authMethod: 'password' | 'oauth2' }> {
   const [row] = await db.select().from(emailProcessors).where(eq(emailProcessors.id, id));
   if (!row) throw new AppError('NOT_FOUND', 'No such email processor.');
   return {
@@ -251,7 +301,9 @@ export async function loadImapSettings({ db, id, key }: { db: DbOrTx; id: string
     port: row.port,
     useSsl: row.useSsl,
     login: row.login,
-    password: open(row.passwordCiphertext, key),
+    // OAuth2 mailboxes have none: the caller signs in with an access token (server/services/oauth-tokens.ts).
+    password: row.passwordCiphertext ? open(row.passwordCiphertext, key) : '',
+    authMethod: row.authMethod,
     allowUntrustedCert: row.allowUntrustedCert,
     allowCleartextLogin: row.allowCleartextLogin,
   };
