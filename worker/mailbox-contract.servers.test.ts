@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, outbox } from '../server/db/schema';
 import { formatCaseNumber } from '../server/domain/case-number';
 import { getProcessor } from '../server/services/processors';
-import { startCourier } from '../test/harness/courier';
+import { type CourierHarness, startCourier } from '../test/harness/courier';
 import { startCyrus } from '../test/harness/cyrus';
 import { startDovecot } from '../test/harness/dovecot';
 import type { MailServerHarness, MailServerKind } from '../test/harness/mail-server';
@@ -72,7 +72,6 @@ describe.each(KINDS)('the worker with %s', (kind) => {
 
   const connect = (options: Parameters<MailboxHarness['connect']>[0] = {}) =>
     mailboxes.connect({ allowCleartextLogin: true, checkIntervalSeconds: 1, ...options });
-  const outboxOf = (processorId: string) => testDb.db.select().from(outbox).where(eq(outbox.processorId, processorId));
 
   it('imports the mail already there without auto-replies, then takes new mail live with one, marked read on the server', async () => {
     const account = await server.addUser();
@@ -212,6 +211,33 @@ describe.each(KINDS)('the worker with %s', (kind) => {
     }
   });
 });
+
+describe('a Courier mailbox restored from an older backup', () => {
+  it('is never "up to date" over new mail numbered below UIDs already taken: the worker reads it again, takes the mail once, and shows the discrepancy', async () => {
+    const courier = servers.get('courier') as CourierHarness;
+    const mailboxes = mailboxHarness({ dovecot: courier, db: testDb.db, admin: await seedAdminOnce(), secretKey });
+    const box = await mailboxes.connect({ allowCleartextLogin: true, checkIntervalSeconds: 1, autoReply: true });
+    for (let i = 0; i < 3; i++) await courier.append(box.user, rawMail({ subject: `Before the restore ${i}`, from: `Early ${i} <early${i}@customer.example>` }));
+    await mailboxes.waitForInbound(box.processorId, 3);
+    await eventually('the cursor at UID 3', () => mailboxes.processorRow(box.processorId), (p) => p.lastUid === 3);
+
+    await courier.restoreOlderBackup(box.user, 1);
+    // UID 2 again: the server's UIDNEXT (3) is now at the cursor, and UID SEARCH 4:* lists nothing.
+    expect(await courier.append(box.user, rawMail({ subject: 'After the restore', from: 'Rita Restored <rita@customer.example>' }))).toBe(2);
+    const rows = await mailboxes.waitForInbound(box.processorId, 4);
+    expect(rows.map((r) => r.subject).sort()).toEqual(['After the restore', 'Before the restore 0', 'Before the restore 1', 'Before the restore 2']);
+    const view = await eventually('the discrepancy on the processor', () => getProcessor({ db: testDb.db, id: box.processorId }), (p) => p.notices.some((n) => n.kind === 'discrepancy'));
+    expect(view.notices.find((n) => n.kind === 'discrepancy')?.text).toContain("The server's UIDNEXT is 3 while UIDs up to 3 were already taken");
+    // The new mail is live; the restored one is recognised and neither stored nor answered again.
+    const replies = await eventually('the auto-reply to the new mail', () => outboxOf(box.processorId), (r) => r.some((m) => m.toAddress === 'rita@customer.example'));
+    expect(replies).toHaveLength(4);
+    expect(await mailboxes.messagesIn(box.processorId)).toHaveLength(4);
+  });
+});
+
+function outboxOf(processorId: string) {
+  return testDb.db.select().from(outbox).where(eq(outbox.processorId, processorId));
+}
 
 /** Until the worker's connection for this processor waits in IDLE (its /metrics says so): mail then arrives during IDLE. */
 function waitUntilIdling(processorId: string) {

@@ -32,6 +32,9 @@ import {
   type SyncStart,
 } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
+import { getMailboxAccessToken, type OAuthEnv } from '../server/services/oauth-tokens';
+import { nextRefreshInMs } from '../server/domain/oauth-sign-in';
+import { env } from '../server/env';
 import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
 import { uidSets } from './uid-sets';
@@ -56,7 +59,12 @@ export type MailboxSessionDeps = {
   connectGate?: ConnectGate;
   /** Hashes and parses a fetched message (worker/parse-pool.ts; on this thread when not given). */
   prepare?: (raw: Buffer) => Promise<Prepared>;
+  /** OAuth2 providers given by the environment and PUBLIC_URL; server/env.ts when not given. */
+  oauthConfig?: OAuthEnv;
 };
+
+/** A provider that could not renew an access token (unreachable, busy) is asked again after this long. */
+const TOKEN_RETRY_MS = 30_000;
 
 type SessionState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -77,6 +85,10 @@ export class MailboxSession {
   /** When this mailbox last synced: a server that worked and now refuses is down, not misconfigured. */
   private lastSuccessAt: Date | null = null;
   private lastDiscrepancy: string | null = null;
+  /** OAuth2: the renewal of the access token ahead of its expiry, while the connection idles. */
+  private tokenTimer: NodeJS.Timeout | null = null;
+  /** The provider refused the renewal: the session ends and waits for Reconnect. */
+  private tokenRefused: Error | null = null;
   /** Where the last connection went, so error messages can name the server. */
   private server: { host: string; port: number; useSsl: boolean } | null = null;
 
@@ -138,6 +150,14 @@ export class MailboxSession {
         await this.report({ status: 'error', error: problem.message, code: problem.code }).catch((reportErr: unknown) =>
           this.log().error({ err: reportErr }, 'could not record the mailbox error'),
         );
+        if (problem.code === 'OAUTH_RECONNECT_NEEDED') {
+          // Asking again gets the same refusal and hammers the provider: wait for Reconnect, which changes the
+          // processor and so restarts this session (worker/supervisor.ts).
+          this.client?.close();
+          this.client = null;
+          while (!this.stopping) await this.signal.wait(60 * 60 * 1000);
+          break;
+        }
         // The failed connection's close (or mail announced before it failed) must not cut the backoff
         // short: a wrong password would otherwise be retried at once, again and again. stop() still does.
         const failed = this.client;
@@ -153,10 +173,58 @@ export class MailboxSession {
         else client?.close();
       }
     }
+    this.cancelTokenRenewal();
     for (const state of ['connecting', 'importing', 'idle', 'error']) {
       this.deps.metrics.sessionState.remove({ processor: this.processorId, state });
     }
     this.deps.metrics.idleProbes.delete(this.processorId);
+  }
+
+  private oauthToken(force = false) {
+    return getMailboxAccessToken({
+      db: this.deps.db,
+      key: this.deps.secretKey,
+      config: this.deps.oauthConfig ?? env(),
+      processorId: this.processorId,
+      force,
+      onRefreshFailed: () => this.deps.metrics.oauthRefreshFailures.inc({ processor: this.processorId }),
+    });
+  }
+
+  private cancelTokenRenewal(): void {
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
+    this.tokenTimer = null;
+  }
+
+  /**
+   * The access token is needed only to sign in; an IDLE connection is not touched when it expires. It is renewed
+   * ahead of time all the same, so that a reconnect at any moment signs in at once and a refused renewal (consent
+   * revoked) shows on the processor within one token lifetime instead of at the next outage.
+   */
+  private scheduleTokenRenewal(inMs: number): void {
+    this.cancelTokenRenewal();
+    if (this.stopping) return;
+    this.tokenTimer = setTimeout(() => void this.renewToken(), inMs);
+    this.tokenTimer.unref();
+  }
+
+  private async renewToken(): Promise<void> {
+    this.tokenTimer = null;
+    if (this.stopping) return;
+    try {
+      const token = await this.oauthToken();
+      if (token.refreshed) this.log().info({ expiresAt: token.expiresAt }, 'access token renewed');
+      if (token.expiresAt) this.scheduleTokenRenewal(nextRefreshInMs(token.expiresAt, new Date()));
+    } catch (err) {
+      if (isAppError(err) && err.code === 'OAUTH_RECONNECT_NEEDED') {
+        this.log().warn({ err: err.message }, 'the provider refused to renew the access token; waiting for Reconnect');
+        this.tokenRefused = err;
+        this.signal.wake();
+        return;
+      }
+      this.log().warn({ err: (err as Error).message }, 'could not renew the access token; trying again');
+      this.scheduleTokenRenewal(TOKEN_RETRY_MS);
+    }
   }
 
   /** The admin's words for a failure; Leopard's own failures are logged here in full under the id they are shown with. */
@@ -176,6 +244,12 @@ export class MailboxSession {
     const sessionSettings = await readSessionSettings({ db: this.deps.db, processorId: this.processorId });
     if (!sessionSettings) throw new SessionStopped('processor deleted');
     this.lastSuccessAt = sessionSettings.lastSuccessAt ?? this.lastSuccessAt;
+    if (settings.authMethod === 'oauth2') {
+      // A fresh (or still good) token for each login; OAUTH_RECONNECT_NEEDED ends the session's retries in run().
+      const token = await this.oauthToken();
+      settings.accessToken = token.accessToken;
+      if (token.expiresAt) this.scheduleTokenRenewal(nextRefreshInMs(token.expiresAt, new Date()));
+    }
 
     const client = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
     this.client = client;
@@ -215,10 +289,11 @@ export class MailboxSession {
     onConnected();
 
     while (!this.stopping) {
+      if (this.tokenRefused) throw this.tokenRefused;
       // ImapFlow's own code for it, so it is reported as the server's doing, not Leopard's.
       if (!client.usable) throw Object.assign(new Error('The mail server closed the connection.'), { code: 'EConnectionClosed' });
-      const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.uidValidity;
-      if (current !== cursor.uidValidity) {
+      const current = client.mailbox && typeof client.mailbox === 'object' ? Number(client.mailbox.uidValidity) : cursor.serverUidValidity;
+      if (current !== cursor.serverUidValidity) {
         // The server renumbered the mailbox: start over; the same mail (Message-ID and bytes) is not stored twice.
         const uidNext = await this.uidNextOf(client, client.mailbox ? client.mailbox.uidNext : undefined);
         cursor = await beginSync({ db: this.deps.db, processorId: this.processorId, uidValidity: current, uidNext });
@@ -301,7 +376,7 @@ export class MailboxSession {
       const restarted = await beginSync({
         db: this.deps.db,
         processorId: this.processorId,
-        uidValidity: cursor.uidValidity,
+        uidValidity: cursor.serverUidValidity,
         uidNext: resolveUidNext({ statusUidNext: uidNext, highestUid }),
         renumbered: true,
       });

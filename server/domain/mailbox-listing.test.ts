@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkListing, missedByFirstListing, resolveUidNext } from './mailbox-listing';
+import { checkListing, missedByFirstListing, nextUidNamespace, resolveUidNext, serverUidValidity } from './mailbox-listing';
 
 describe('the next UID of a mailbox', () => {
   it('is SELECT\'s UIDNEXT when the server gave one', () => {
@@ -48,5 +48,16 @@ describe('checking a listing against the server\'s counts', () => {
 
   it('names the UIDs only the second listing found', () => {
     expect(missedByFirstListing([43], [42, 43, 44, 40], 41)).toEqual([42, 44]);
+  });
+});
+
+describe('the UID namespace of a cursor', () => {
+  it('is the server\'s UIDVALIDITY until the server numbers its mail again, then a new one that reports the same UIDVALIDITY', () => {
+    const renumbered = nextUidNamespace(796121091);
+    expect(renumbered).not.toBe(796121091);
+    expect(serverUidValidity(796121091)).toBe(796121091);
+    expect(serverUidValidity(renumbered)).toBe(796121091);
+    expect(serverUidValidity(nextUidNamespace(renumbered))).toBe(796121091);
+    expect(Number.isSafeInteger(nextUidNamespace(nextUidNamespace(0xffffffff)))).toBe(true);
   });
 });

@@ -69,3 +69,20 @@ export function missedByFirstListing(first: number[], second: number[], lastUid:
   const seen = new Set(first);
   return second.filter((uid) => uid > lastUid && !seen.has(uid)).sort((a, b) => a - b);
 }
+
+/**
+ * The stored UID cursor names its UID namespace: the server's UIDVALIDITY, plus a multiple of 2^32 for each
+ * time the server numbered its mail again under the same UIDVALIDITY (restored from a backup). The stored
+ * (mailbox, namespace, UID) key then never confuses a new message with one taken before under the same UID.
+ */
+export const UID_NAMESPACE_SPAN = 2 ** 32;
+
+/** The UIDVALIDITY the server reports, for a stored namespace. */
+export function serverUidValidity(namespace: number): number {
+  return namespace % UID_NAMESPACE_SPAN;
+}
+
+/** The namespace to use after the server numbered its mail again. */
+export function nextUidNamespace(namespace: number): number {
+  return namespace + UID_NAMESPACE_SPAN;
+}

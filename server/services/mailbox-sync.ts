@@ -4,10 +4,14 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { emailProcessors } from '../db/schema';
+import { nextUidNamespace, serverUidValidity } from '../domain/mailbox-listing';
 import { RECENT_DELAYS_KEPT } from '../domain/push-timing';
 
 export type SyncStart = {
+  /** The UID namespace stored with each message: the server's UIDVALIDITY, or past 2^32 after a renumbering. */
   uidValidity: number;
+  /** What the server reports as UIDVALIDITY for this cursor. */
+  serverUidValidity: number;
   lastUid: number;
   /** Messages up to this UID were in the mailbox when it was first seen: an import. */
   importUntilUid: number;
@@ -54,17 +58,19 @@ export async function beginSync({
       .where(eq(emailProcessors.id, processorId))
       .for('update');
     if (!row) throw new Error(`processor ${processorId} no longer exists`);
-    if (!renumbered && row.uidValidity === uidValidity && row.importUntilUid !== null) {
-      return { uidValidity, lastUid: row.lastUid, importUntilUid: row.importUntilUid, restarted: false, resync: row.importIsResync };
+    const sameMailbox = row.uidValidity !== null && serverUidValidity(row.uidValidity) === uidValidity;
+    if (!renumbered && sameMailbox && row.importUntilUid !== null) {
+      return { uidValidity: row.uidValidity!, serverUidValidity: uidValidity, lastUid: row.lastUid, importUntilUid: row.importUntilUid, restarted: false, resync: row.importIsResync };
     }
+    const namespace = renumbered && sameMailbox ? nextUidNamespace(row.uidValidity!) : uidValidity;
     const importUntilUid = Math.max(0, uidNext - 1);
     // A cursor that existed means the first sync happened under an earlier UIDVALIDITY (or numbering).
     const resync = row.importUntilUid !== null && row.uidValidity !== null;
     await tx
       .update(emailProcessors)
-      .set({ uidValidity, lastUid: 0, importUntilUid, importDone: 0, importTotal: 0, importIsResync: resync, updatedAt: sql`${emailProcessors.updatedAt}` })
+      .set({ uidValidity: namespace, lastUid: 0, importUntilUid, importDone: 0, importTotal: 0, importIsResync: resync, updatedAt: sql`${emailProcessors.updatedAt}` })
       .where(eq(emailProcessors.id, processorId));
-    return { uidValidity, lastUid: 0, importUntilUid, restarted: true, resync };
+    return { uidValidity: namespace, serverUidValidity: uidValidity, lastUid: 0, importUntilUid, restarted: true, resync };
   });
 }
 

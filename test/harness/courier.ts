@@ -44,7 +44,16 @@ const IMAPD_ENV = {
   IMAP_TRASHFOLDERNAME: 'Trash',
 };
 
-export async function startCourier(options: { domain?: string } = {}): Promise<MailServerHarness> {
+export type CourierHarness = MailServerHarness & {
+  /**
+   * As a restore of the Maildir from an older backup would: with the server stopped, only the first `keep`
+   * messages remain, and Courier's UID list goes back to the backup's (same UIDVALIDITY, next UID keep + 1),
+   * so new mail gets UIDs that were given out before.
+   */
+  restoreOlderBackup(user: string, keep: number): Promise<void>;
+};
+
+export async function startCourier(options: { domain?: string } = {}): Promise<CourierHarness> {
   const dir = makeInstanceDir('courier');
   try {
     chmodSync(dir, 0o755);
@@ -88,7 +97,7 @@ function namespaceMembers(ns: string | null): number[] {
     .filter((pid) => pid !== process.pid && mountNamespace(pid) === ns);
 }
 
-class TestCourier implements MailServerHarness {
+class TestCourier implements CourierHarness {
   readonly host = '127.0.0.1' as const;
   private process: ServerProcess | undefined;
   private namespace: string | null = null;
@@ -191,6 +200,25 @@ class TestCourier implements MailServerHarness {
     chownSync(file, NOBODY, NOBODY);
     await this.startServer();
     return next;
+  }
+
+  async restoreOlderBackup(user: string, keep: number): Promise<void> {
+    const u = this.users.get(user);
+    if (!u) throw new Error(`unknown test user ${user}`);
+    const maildir = path.join(u.home, 'Maildir');
+    const [header, ...entries] = readFileSync(path.join(maildir, 'courierimapuiddb'), 'latin1').trim().split('\n');
+    const [version, uidValidity] = header!.split(' ');
+    const kept = entries.slice(0, keep);
+    const keptNames = new Set(kept.map((line) => line.split(' ')[1]));
+    await this.stopServer();
+    for (const sub of ['cur', 'new']) {
+      for (const file of readdirSync(path.join(maildir, sub))) {
+        if (!keptNames.has(file.split(':')[0])) rmSync(path.join(maildir, sub, file));
+      }
+    }
+    writeFileSync(path.join(maildir, 'courierimapuiddb'), `${version} ${uidValidity} ${keep + 1}\n${kept.map((l) => `${l}\n`).join('')}`);
+    chownSync(path.join(maildir, 'courierimapuiddb'), NOBODY, NOBODY);
+    await this.startServer();
   }
 
   async startServer(): Promise<void> {
