@@ -51,6 +51,14 @@ export function ProcessorList() {
                     <Link href={`/admin/processors/${p.id}#filters`}>Add a filter</Link>
                   </>
                 )}
+                {p.notices
+                  .filter((n) => n.tone === 'warn')
+                  .map((n) => (
+                    <small key={n.kind} className="state-reason" data-notice={n.kind}>
+                      {' '}
+                      <Link href={`/admin/processors/${p.id}`}>{n.kind === 'slow_push' ? 'Slow push: set a check interval' : 'The server’s answers disagreed'}</Link>
+                    </small>
+                  ))}
               </td>
               <td>{formatWhen(p.lastSuccessAt)}</td>
             </tr>
