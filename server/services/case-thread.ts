@@ -5,6 +5,7 @@ import { asc, eq, inArray } from 'drizzle-orm';
 import { signAttachmentToken } from '../auth/attachment-token';
 import type { DbOrTx } from '../db/client';
 import { attachments, caseMessages, type MessageAddress, outbox, users } from '../db/schema';
+import type { SenderAuthentication } from '../domain/authentication-results';
 import type { SenderSource } from '../domain/choose-sender';
 import type { DeliveryReport } from '../domain/delivery-status';
 import { type OutboxDelivery, outboxDelivery, type OutboxRowState } from '../domain/outbox-delivery';
@@ -44,6 +45,8 @@ export type ThreadMessage = {
   remoteImages: number;
   /** A bounce's delivery status, shown as a notice; null for other mail. */
   deliveryReport: DeliveryReport | null;
+  /** SPF, DKIM and DMARC as the processor's mail server judged them; null when it names no server. */
+  authentication: SenderAuthentication | null;
   /** Files to download; inline images are shown inside the HTML instead. */
   attachments: ThreadAttachment[];
   /** Outbound mail only: what the outbox did with it (queued, no transport, retrying, failed, sent). */
@@ -115,6 +118,7 @@ export async function listCaseThread({ db, caseId, now = Date.now() }: ListCaseT
       text: caseMessages.textBody,
       html: caseMessages.htmlBody,
       deliveryReport: caseMessages.deliveryReport,
+      authentication: caseMessages.authentication,
       bounceOfId: caseMessages.bounceOfId,
       authorId: caseMessages.authorId,
       authorName: users.name,

@@ -41,7 +41,7 @@ export function CaseFilters({ filters, onChange }: Props) {
         <input
           id="case-search"
           type="search"
-          placeholder="Case number, subject or sender"
+          placeholder="Case number, words, sender or attachment name"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
           maxLength={200}

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { CaseListItem } from '@/server/services/cases';
 import { CaseStatusBadge } from '../components/case-status';
 import { formatActivity, formatDateTime } from '../components/format';
+import { HighlightedText } from './highlighted-text';
 
 type Props = { items: CaseListItem[]; arrived: ReadonlySet<string> };
 
@@ -32,8 +33,22 @@ export function CaseTable({ items, arrived }: Props) {
               </td>
               <td>
                 <Link href={`/cases/${c.caseNumber}`} className="case-subject">
-                  {c.subject || '(no subject)'}
+                  {c.subject ? c.match ? <HighlightedText segments={c.match.subject} /> : c.subject : '(no subject)'}
                 </Link>
+                {c.senderFlagged && (
+                  <span
+                    className="badge delivery-warn sender-flag"
+                    data-testid="sender-flag"
+                    title="A message of this case failed DMARC at your mail server: its sender may not be who the From line says."
+                  >
+                    Sender not verified
+                  </span>
+                )}
+                {c.match && c.match.snippet.length > 0 && (
+                  <div className="search-snippet small" data-testid="search-snippet">
+                    <HighlightedText segments={c.match.snippet} />
+                  </div>
+                )}
                 {(c.caseType || c.processor) && (
                   <div className="muted small">{[c.caseType, c.processor && `via ${c.processor}`].filter(Boolean).join(' · ')}</div>
                 )}

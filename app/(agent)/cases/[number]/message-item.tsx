@@ -120,6 +120,36 @@ function NoteItem({ message: m }: { message: ThreadMessage }) {
   );
 }
 
+const AUTH_METHODS = [
+  ['spf', 'SPF'],
+  ['dkim', 'DKIM'],
+  ['dmarc', 'DMARC'],
+] as const;
+
+/** What the processor's mail server found when it checked the sender (Authentication-Results). */
+function SenderAuthenticationLine({ auth }: { auth: NonNullable<ThreadMessage['authentication']> }) {
+  const server = auth.authservId === '(none)' ? 'Microsoft 365' : auth.authservId;
+  return (
+    <div className="small sender-authentication" data-testid="sender-authentication" data-dmarc={auth.dmarc ?? 'unknown'}>
+      {AUTH_METHODS.map(([key, label]) => {
+        const result = auth[key];
+        const tone = result === 'pass' ? 'delivery-ok' : result === 'fail' ? 'delivery-error' : '';
+        return (
+          <span key={key} className={`badge ${tone}`} data-testid={`auth-${key}`}>
+            {label} {result ?? 'not checked'}
+          </span>
+        );
+      })}{' '}
+      <span className="muted">checked by {server}</span>
+      {auth.dmarc === 'fail' && (
+        <div className="form-warning">
+          DMARC failed: this message may not come from {auth.fromDomain ?? 'the domain in its From line'}. It was not matched to a contact by its address alone.
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function MessageItem({ message: m }: { message: ThreadMessage }) {
   if (m.direction === 'note') return <NoteItem message={m} />;
   const from = m.fromName ? `${m.fromName} <${m.fromAddress}>` : m.fromAddress || 'unknown sender';
@@ -145,6 +175,7 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
               {SENDER_SOURCE[m.senderSource]}
             </div>
           )}
+          {m.direction === 'inbound' && m.authentication && <SenderAuthenticationLine auth={m.authentication} />}
           {m.to.length > 0 && <div className="muted small">To: {addresses(m.to)}</div>}
           {m.cc.length > 0 && <div className="muted small">Cc: {addresses(m.cc)}</div>}
           {m.subject && <div className="small">{m.subject}</div>}
