@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { db } from '../../db/client';
 import { caseStatus } from '../../db/schema';
 import { MAX_RECIPIENTS } from '../../domain/reply-recipients';
-import { addNote, discardReplyUpload, REPLY_ATTACHMENTS_MAX_BYTES, replyDefaults, retryOutbound, sendReply, storeReplyUpload } from '../../services/case-replies';
+import { addNote, discardReplyUpload, replyDefaults, retryOutbound, sendReply } from '../../services/case-replies';
 import { agentProcedure, router } from '../trpc';
 
 const recipient = z.object({ address: z.string().max(400), name: z.string().max(400).default('') });
@@ -41,27 +41,6 @@ export const repliesRouter = router({
   retry: agentProcedure
     .input(z.object({ outboundId: z.uuid() }))
     .mutation(({ ctx, input }) => retryOutbound({ db: db(), actorId: ctx.user.id, outboundId: input.outboundId })),
-
-  /** One file for a reply not sent yet; its id goes into send's uploadIds. */
-  upload: agentProcedure
-    .input(
-      z.object({
-        caseId: z.uuid(),
-        filename: z.string().max(500),
-        contentType: z.string().max(200).default('application/octet-stream'),
-        contentBase64: z.base64().max(Math.ceil((REPLY_ATTACHMENTS_MAX_BYTES * 4) / 3) + 4),
-      }),
-    )
-    .mutation(({ ctx, input }) =>
-      storeReplyUpload({
-        db: db(),
-        actorId: ctx.user.id,
-        caseId: input.caseId,
-        filename: input.filename,
-        contentType: input.contentType,
-        content: Buffer.from(input.contentBase64, 'base64'),
-      }),
-    ),
 
   discardUpload: agentProcedure
     .input(z.object({ uploadId: z.uuid() }))

@@ -8,6 +8,7 @@ import { useToast } from '../../../toast';
 import { useTRPC } from '../../../trpc';
 import { ProcessorForm } from '../processor-form';
 import { FiltersSection } from './filters-section';
+import { OutgoingSection } from './outgoing-section';
 import { TrySample } from './try-sample';
 
 const STATE_REFRESH_MS = 3_000;
@@ -93,6 +94,7 @@ export function ProcessorDetail({ id }: { id: string }) {
       )}
       <ProcessorForm key={p.id} processor={p} />
       <FiltersSection processorId={id} />
+      <OutgoingSection processorId={id} />
       <TrySample processorId={id} />
     </div>
   );
