@@ -3,7 +3,7 @@
 import { and, desc, eq, isNull, not, or, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client';
-import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, users } from '../db/schema';
+import { casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, users } from '../db/schema';
 import { formatCaseNumber } from '../domain/case-number';
 import {
   type CaseSearch,
@@ -89,15 +89,24 @@ const everyTerm = (terms: string[]) => sql`(${sql.join(terms.map(termQuery), sql
 const anyTerm = (terms: string[]) => sql`(${sql.join(terms.map(termQuery), sql` || `)})`;
 // cases.search_vector has no positions: it can say which words a case has, not where.
 const everyWord = (terms: string[]) => sql`plainto_tsquery(${SEARCH_CONFIG}, leopard_search_text(${terms.join(' ')}::text))`;
-const attachmentVector = sql`to_tsvector(${SEARCH_CONFIG}, leopard_attachment_search_text(${attachments.filename}))`;
 
-/** The term occurs as written (in order, side by side) in the subject, a message or an attachment name. */
+/**
+ * The term occurs as written (in order, side by side) in the subject, a message or an attachment name.
+ * Scalar subqueries with LIMIT 1 rather than EXISTS: inside an OR, Postgres would hash every matching
+ * message of the table first (100,000 cases, a common phrase: ~250 ms), where this looks only at the
+ * messages of the cases the word index let through, by case_messages_case_idx.
+ */
 function termFoundAsWritten(term: string): SQL {
   const q = termQuery(term);
   return sql`(${cases.subjectSearch} @@ ${q}
-    or exists (select 1 from ${caseMessages} where ${caseMessages.caseId} = ${cases.id} and ${caseMessages.searchVector} @@ ${q})
-    or exists (select 1 from ${attachments} join ${caseMessages} on ${caseMessages.id} = ${attachments.caseMessageId}
-               where ${caseMessages.caseId} = ${cases.id} and ${attachmentVector} @@ ${q}))`;
+    or (select true from case_messages m
+         where m.case_id = ${cases.id}
+           and (m.search_vector @@ ${q}
+                or (select true from attachments a
+                     where a.case_message_id = m.id
+                       and to_tsvector(${SEARCH_CONFIG}, leopard_attachment_search_text(a.filename)) @@ ${q}
+                     limit 1) is not null)
+         limit 1) is not null)`;
 }
 
 function subjectMatches(search: CaseSearch): SQL | undefined {
