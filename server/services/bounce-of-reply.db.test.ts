@@ -87,6 +87,7 @@ describe('a bounce of our reply', () => {
     // The subject has no tag: only the returned headers say which message bounced.
     const result = await ingestMessage({ db: testDb.db, processorId, uidValidity: 1, uid: 2, raw: dsnFor(reply.messageId, '<q-1@customer.example>'), isImport: false });
     expect(result).toMatchObject({ kind: 'appended', caseId: first.caseId, reason: 'reference' });
+    if (result.kind !== 'appended') throw new Error(`expected the DSN to join the case, got ${result.kind}`);
     expect(await testDb.db.select().from(cases)).toHaveLength(casesBefore);
     expect(await testDb.db.select().from(outbox)).toHaveLength(outboxBefore);
 
