@@ -13,6 +13,7 @@ const agentLinks = [
 // the API check the role again), holding the admin pages.
 const adminLinks = [
   { href: '/admin/processors', label: 'Email processors' },
+  { href: '/admin/oauth-providers', label: 'OAuth providers' },
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/quarantine', label: 'Quarantine' },
   { href: '/admin/audit', label: 'Audit log' },

@@ -5,12 +5,13 @@ import { admin, signIn, signOut } from './fixtures';
 
 const ADMIN_PAGES = [
   { label: 'Email processors', url: /\/admin\/processors$/ },
+  { label: 'OAuth providers', url: /\/admin\/oauth-providers$/ },
   { label: 'Users', url: /\/admin\/users$/ },
   { label: 'Quarantine', url: /\/admin\/quarantine$/ },
   { label: 'Audit log', url: /\/admin\/audit$/ },
 ];
 
-test('a CRM Admin entry at the top right holds email processors, users, quarantine and the audit log; an agent does not see it', async ({ page }) => {
+test('a CRM Admin entry at the top right holds email processors, OAuth providers, users, quarantine and the audit log; an agent does not see it', async ({ page }) => {
   await signIn(page, admin().email, admin().password);
   const main = page.getByRole('navigation', { name: 'Main' });
   await expect(main.getByRole('link')).toHaveText(['Cases', 'Contacts']);

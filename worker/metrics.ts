@@ -45,6 +45,12 @@ export function createWorkerMetrics() {
       labelNames: ['processor', 'code'] as const,
       registers: [registry],
     }),
+    oauthRefreshFailures: new Counter({
+      name: 'leopard_oauth_refresh_failures_total',
+      help: 'Failed renewals of an OAuth2 mailbox access token (refused by the provider, or the provider unreachable)',
+      labelNames: ['processor'] as const,
+      registers: [registry],
+    }),
     outboxSent: new Counter({ name: 'leopard_outbox_sent_total', help: 'Outbound mails sent', registers: [registry] }),
     outboxFailed: new Counter({ name: 'leopard_outbox_failed_attempts_total', help: 'Failed outbound send attempts', registers: [registry] }),
   };

@@ -12,6 +12,11 @@ export type ImapConnectionSettings = {
   useSsl: boolean;
   login: string;
   password: string;
+  /**
+   * OAuth2: sign in with this access token (AUTHENTICATE XOAUTH2) instead of the password. For a shared mailbox the
+   * login names that mailbox while the token is the signed-in user's.
+   */
+  accessToken?: string;
   /** Accept a certificate that does not verify (self-signed, expired, other host name). */
   allowUntrustedCert: boolean;
   /**
@@ -75,7 +80,7 @@ export function buildImapFlowOptions(settings: ImapConnectionSettings, overrides
     // login for this processor; then ImapFlow still upgrades whenever STARTTLS is offered.
     doSTARTTLS: settings.useSsl || settings.allowCleartextLogin ? undefined : true,
     tls,
-    auth: { user: settings.login, pass: settings.password },
+    auth: settings.accessToken ? { user: settings.login, accessToken: settings.accessToken } : { user: settings.login, pass: settings.password },
     // Leopard logs connection problems itself, without personal data; ImapFlow's own log would
     // include mailbox names and server responses.
     logger: false,

@@ -23,12 +23,25 @@ export type SmtpServerSettings = {
   /** starttls: upgrade required before AUTH; tls: implicit TLS; opportunistic: STARTTLS when offered (SMTP_URL smtp://). */
   security: 'starttls' | 'tls' | 'opportunistic';
   allowUntrustedCert: boolean;
-  auth: { user: string; pass: string } | null;
+  /** A password, or (OAuth2 mailboxes) an access token sent with AUTH XOAUTH2. */
+  auth: { user: string; pass: string; accessToken?: undefined } | { user: string; accessToken: string; pass?: undefined } | null;
   /** The name we greet with (EHLO); the sender's domain reads better in the receiving server's logs. */
   clientName?: string;
 };
 
 export type SmtpEnvelope = { from: string; to: string[] };
+
+/** smtp-connection's login argument: credentials, or an XOAUTH2 token source (RFC 7628 initial response). */
+function loginData(auth: NonNullable<SmtpServerSettings['auth']>) {
+  if (auth.accessToken === undefined) return { credentials: auth };
+  const { user, accessToken } = auth;
+  return {
+    oauth2: {
+      getToken: (_isRetry: boolean, callback: (err: Error | null, token?: string) => void) => callback(null, accessToken),
+      buildXOAuth2Token: (token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64'),
+    },
+  };
+}
 
 export type SmtpSendResult = {
   /** The server's whole answer to the message, e.g. "250 2.0.0 Ok: queued as 4FqXyZ". */
@@ -105,7 +118,10 @@ export async function smtpSend({ server, envelope, raw, beforeHandover }: SmtpSe
   let handedOver = false;
   try {
     await step<void>((done) => connection.connect((err) => done(err)));
-    if (server.auth) await step<void>((done) => connection.login({ credentials: server.auth! }, (err) => done(err)));
+    if (server.auth) {
+      const auth = server.auth;
+      await step<void>((done) => connection.login(loginData(auth) as never, (err) => done(err)));
+    }
     await beforeHandover?.();
     const body = Readable.from([raw]);
     body.on('end', () => (handedOver = true));

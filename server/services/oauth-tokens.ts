@@ -47,6 +47,8 @@ export type GetAccessTokenOptions = {
   /** Refresh even when the stored token is still good (Test connection checks that refreshing works). */
   force?: boolean;
   now?: () => Date;
+  /** Told of each refresh the provider refused or that could not reach it (the worker's failure metric). */
+  onRefreshFailed?: (error: AppError) => void;
 };
 
 type Outcome = { ok: true; token: MailboxAccessToken } | { ok: false; error: AppError };
@@ -55,7 +57,16 @@ type Outcome = { ok: true; token: MailboxAccessToken } | { ok: false; error: App
  * A usable access token for the processor: the stored one while it is not due, else a refreshed one.
  * Throws OAUTH_RECONNECT_NEEDED (an admin must sign in again) or OAUTH_PROVIDER (worth retrying later).
  */
-export async function getMailboxAccessToken({ db, key, config, processorId, force = false, now = () => new Date() }: GetAccessTokenOptions): Promise<MailboxAccessToken> {
+export async function getMailboxAccessToken({
+  db,
+  key,
+  config,
+  processorId,
+  force = false,
+  now = () => new Date(),
+  onRefreshFailed,
+}: GetAccessTokenOptions): Promise<MailboxAccessToken> {
+  let attempted = false;
   const outcome = await db.transaction(async (tx): Promise<Outcome> => {
     await tx.execute(sql`select pg_advisory_xact_lock(${REFRESH_LOCK_SPACE}, hashtext(${processorId}))`);
     const [row] = await tx
@@ -79,6 +90,7 @@ export async function getMailboxAccessToken({ db, key, config, processorId, forc
     }
     const provider = await loadProviderSecrets({ db: tx, id: row.providerId, key, config });
     let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
+    attempted = true;
     try {
       tokens = await client.refreshTokenGrant(await providerConfiguration(provider), open(row.refreshToken, key));
     } catch (err) {
@@ -119,6 +131,9 @@ export async function getMailboxAccessToken({ db, key, config, processorId, forc
       .where(eq(emailProcessors.id, processorId));
     return { ok: true, token: { accessToken: tokens.access_token, expiresAt, refreshed: true } };
   });
-  if (!outcome.ok) throw outcome.error;
+  if (!outcome.ok) {
+    if (attempted) onRefreshFailed?.(outcome.error);
+    throw outcome.error;
+  }
   return outcome.token;
 }

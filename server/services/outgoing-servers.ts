@@ -23,6 +23,8 @@ import { composeRawMessage } from '../mail/compose-raw';
 import { type SmtpServerSettings, smtpSend } from '../mail/smtp-send';
 import { type AuditActor, recordAudit } from './audit';
 import { loadImapSettings } from './processors';
+import { getMailboxAccessToken } from './oauth-tokens';
+import { env } from '../env';
 
 export type OutgoingServerView = {
   processorId: string;
@@ -215,6 +217,22 @@ export async function loadProcessorSmtp({ db, processorId, key }: { db: DbOrTx; 
   const host = (row.smtpHost ?? '').trim();
   if (host === '') throw new AppError('VALIDATION', "The processor's outgoing SMTP server has no host: set it in the processor's outgoing mail settings.");
   const binding: SmtpBinding = { host, port: row.smtpPort ?? 587, security: row.smtpSecurity, login: row.smtpLogin ?? row.login, allowUntrustedCert: row.smtpAllowUntrustedCert };
+  // An OAuth2 mailbox signs in to its provider's SMTP server with the same access token as to IMAP (XOAUTH2): the
+  // token is meant for that provider's mail servers, so the host rule for passwords does not apply.
+  if (row.authMethod === 'oauth2' && row.smtpPasswordCiphertext === null) {
+    const token = await getMailboxAccessToken({ db: db as Database, key, config: env(), processorId: row.id });
+    return {
+      server: {
+        host,
+        port: binding.port,
+        security: binding.security,
+        allowUntrustedCert: binding.allowUntrustedCert,
+        auth: { user: binding.login, accessToken: token.accessToken },
+        clientName: row.emailAddress.split('@').pop(),
+      },
+      label: `smtp:${host}:${binding.port}`,
+    };
+  }
   let password: string;
   if (row.smtpPasswordCiphertext === null) {
     if (!mayUseMailboxPassword(row.host, host)) throw new AppError('VALIDATION', mailboxPasswordRefusal(row.host, host));

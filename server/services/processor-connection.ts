@@ -8,15 +8,22 @@ import { AppError } from '../errors';
 import { testImapConnection } from '../mail/imap-probe';
 import { type AuditActor, recordAudit } from './audit';
 import { loadImapSettings } from './processors';
+import { getMailboxAccessToken, type OAuthEnv } from './oauth-tokens';
 
 export type TestProcessorConnectionOptions = {
   db: Database;
   actor: AuditActor;
   key: Buffer;
+  /** For OAuth2 processors: the providers given by the environment. */
+  oauthConfig?: OAuthEnv;
   input: { id?: string; host: string; port: number; useSsl: boolean; login: string; password?: string; allowUntrustedCert: boolean; allowCleartextLogin?: boolean };
 };
 
-export async function testProcessorConnection({ db, actor, key, input }: TestProcessorConnectionOptions) {
+export async function testProcessorConnection({ db, actor, key, input, oauthConfig }: TestProcessorConnectionOptions) {
+  if (input.id && oauthConfig) {
+    const stored = await loadImapSettings({ db, id: input.id, key });
+    if (stored.authMethod === 'oauth2') return testOAuthConnection({ db, actor, key, oauthConfig, id: input.id, typed: input });
+  }
   const { id, password, ...typed } = input;
   const settings = { ...typed, allowCleartextLogin: typed.allowCleartextLogin ?? false };
   const usedStoredPassword = !password;
@@ -50,6 +57,60 @@ export async function testProcessorConnection({ db, actor, key, input }: TestPro
     return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
   } catch (err) {
     await audit(`failed: ${err instanceof AppError ? err.code : 'error'}`);
+    throw err;
+  }
+}
+
+/**
+ * "Test connection" of an OAuth2 processor: a refresh at the provider (so a revoked consent or an expired secret shows
+ * now, in the provider's words), then a login with the new token. Each failure says which of the two it was.
+ */
+async function testOAuthConnection({
+  db,
+  actor,
+  key,
+  oauthConfig,
+  id,
+  typed,
+}: {
+  db: Database;
+  actor: AuditActor;
+  key: Buffer;
+  oauthConfig: OAuthEnv;
+  id: string;
+  typed: TestProcessorConnectionOptions['input'];
+}) {
+  const stored = await loadImapSettings({ db, id, key });
+  const settings = { ...stored, host: typed.host, port: typed.port, useSsl: typed.useSsl, allowUntrustedCert: typed.allowUntrustedCert, allowCleartextLogin: typed.allowCleartextLogin ?? false };
+  const audit = (outcome: string) =>
+    recordAudit({
+      db,
+      actor,
+      action: 'processor.connection_tested',
+      entityType: 'processor',
+      entityId: id,
+      details: { host: settings.host, port: settings.port, useSsl: settings.useSsl, login: settings.login, signIn: 'oauth2', outcome },
+    });
+  let accessToken: string;
+  try {
+    accessToken = (await getMailboxAccessToken({ db, key, config: oauthConfig, processorId: id, force: true })).accessToken;
+  } catch (err) {
+    await audit(`failed: ${err instanceof AppError ? err.code : 'error'}`);
+    throw err;
+  }
+  try {
+    const result = await testImapConnection({ ...settings, accessToken });
+    await audit('connected');
+    return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
+  } catch (err) {
+    await audit(`failed: ${err instanceof AppError ? err.code : 'error'}`);
+    if (err instanceof AppError && err.code === 'IMAP_AUTH_FAILED') {
+      throw new AppError(
+        'IMAP_AUTH_FAILED',
+        `The provider renewed the sign-in, but ${settings.host} refused the token for ${settings.login}. Check that IMAP is enabled for this mailbox, that the app registration has the IMAP permission, and (for a shared mailbox) that the signed-in user has full access to it.`,
+        { cause: err },
+      );
+    }
     throw err;
   }
 }

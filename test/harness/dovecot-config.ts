@@ -23,7 +23,31 @@ export type DovecotConfigParams = {
   fsync: boolean;
   /** Seconds between mailbox checks of an IDLE session that gets no inotify events (see below). */
   idleCheckIntervalSecs: number;
+  /**
+   * Also accept OAuth2 bearer tokens (AUTHENTICATE XOAUTH2 / OAUTHBEARER), checked by token introspection at an
+   * authorization server (test/harness/oidc-provider.ts). settingsPath: the dovecot-oauth2.conf.ext that
+   * renderDovecotOauth2Settings wrote. Passwords keep working beside it.
+   */
+  oauth2?: { settingsPath: string };
 };
+
+export type DovecotOauth2Params = {
+  /** RFC 7662 endpoint, with the mail server's client credentials in the URL (HTTP Basic). */
+  introspectionUrlWithCredentials: string;
+  /** The introspection field that must equal the XOAUTH2 user. */
+  usernameAttribute: string;
+};
+
+/** dovecot-oauth2.conf.ext: every login's token is introspected (no cache), so a revoked grant fails the next login. */
+export function renderDovecotOauth2Settings(p: DovecotOauth2Params): string {
+  return `introspection_mode = post
+introspection_url = ${p.introspectionUrlWithCredentials}
+force_introspection = yes
+username_attribute = ${p.usernameAttribute}
+active_attribute = active
+active_value = true
+`;
+}
 
 export function renderDovecotConfig(p: DovecotConfigParams): string {
   const sessions = Math.max(p.limits.imapProcesses, p.limits.userIpConnections);
@@ -41,7 +65,7 @@ ssl = yes
 ssl_cert = <${p.certPath}
 ssl_key = <${p.keyPath}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${p.oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_verbose = yes
 # Real servers delay the answer to a wrong password (2 s by default); tests of wrong passwords
 # would wait for it each time. Override with extraConfig to test a client's patience.
@@ -50,7 +74,16 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${p.passwdFilePattern}
 }
-# Each user has a uid of its own: Linux allows 128 inotify instances per uid
+${
+  p.oauth2
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${p.oauth2.settingsPath}
+}
+`
+    : ''
+}# Each user has a uid of its own: Linux allows 128 inotify instances per uid
 # (fs.inotify.max_user_instances), one per IDLE session, and a session past that limit only
 # notices new mail every mailbox_idle_check_interval.
 userdb {

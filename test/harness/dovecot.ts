@@ -17,7 +17,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { renderDovecotConfig, type DovecotLimits } from './dovecot-config';
+import { type DovecotLimits, type DovecotOauth2Params, renderDovecotConfig, renderDovecotOauth2Settings } from './dovecot-config';
 import { startDovecotProcess, type DovecotProcess } from './dovecot-process';
 import { PasswdFiles } from './dovecot-users';
 import { liveGroupMembers, signalQuietly, type GroupProcess } from './process-group';
@@ -47,6 +47,8 @@ export type StartDovecotOptions = {
    * 30 s). Matters when one user holds more than 128 IDLE sessions (see dovecot-config.ts). Default 1.
    */
   idleCheckIntervalSecs?: number;
+  /** Accept OAuth2 tokens too, introspected at this authorization server (dovecot-config.ts renderDovecotOauth2Settings). */
+  oauth2?: DovecotOauth2Params;
   /** Appended to dovecot.conf, e.g. `imap_idle_notify_interval = 10 secs` for a drill. */
   extraConfig?: string;
   /** Keep the temp folder after stop(), to read dovecot.log after a failure. */
@@ -115,6 +117,8 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
     const instanceName = `leopard-test-${randomBytes(4).toString('hex')}`;
     const users = new PasswdFiles(path.join(dir, 'users'));
     const confPath = path.join(dir, 'dovecot.conf');
+    const oauth2SettingsPath = path.join(dir, 'dovecot-oauth2.conf.ext');
+    if (options.oauth2) writeFileSync(oauth2SettingsPath, renderDovecotOauth2Settings(options.oauth2));
     writeFileSync(
       confPath,
       renderDovecotConfig({
@@ -128,6 +132,7 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
         limits: { ...DEFAULT_LIMITS, ...options.limits },
         fsync: options.fsync ?? false,
         idleCheckIntervalSecs: options.idleCheckIntervalSecs ?? 1,
+        ...(options.oauth2 ? { oauth2: { settingsPath: oauth2SettingsPath } } : {}),
       }) + (options.extraConfig ? `\n${options.extraConfig}\n` : ''),
     );
     const harness = new TestDovecot({

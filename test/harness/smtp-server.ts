@@ -49,6 +49,11 @@ export type StartSmtpServerOptions = {
   tls?: { certPem: string; keyPem: string; secure?: boolean };
   /** Listen on this port (default: any free one). */
   port?: number;
+  /**
+   * Accept AUTH XOAUTH2 too: the token is introspected at the authorization server (test/harness/oidc-provider.ts)
+   * and must be active and belong to the user named in the XOAUTH2 string, as Exchange Online and Gmail check.
+   */
+  oauth2?: { introspect(token: string): Promise<{ email?: string } | null> };
 };
 
 const TEMPORARY_FAILURE: InjectedSmtpFailure = { code: 451, message: 'Requested action aborted: local error in processing' };
@@ -56,7 +61,8 @@ const TEMPORARY_FAILURE: InjectedSmtpFailure = { code: 451, message: 'Requested 
 export async function startSmtpServer(options: StartSmtpServerOptions = {}): Promise<FakeSmtpServer> {
   const arrivals = new ArrivalLog<SmtpMail>('SMTP messages');
   const failures: InjectedSmtpFailure[] = [];
-  const { auth, tls } = options;
+  const { auth, tls, oauth2 } = options;
+  const offersAuth = !!auth || !!oauth2;
   let holds: Array<{ released: Promise<void>; resolveReceived: (mail: SmtpMail) => void }> = [];
   let queueCounter = 0;
 
@@ -65,11 +71,22 @@ export async function startSmtpServer(options: StartSmtpServerOptions = {}): Pro
     // By default smtp-server reverse-resolves every client address through DNS; tests stay off the network.
     disableReverseLookup: true,
     ...(tls ? { key: tls.keyPem, cert: tls.certPem, secure: tls.secure ?? false } : {}),
-    disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
-    authOptional: !auth,
+    disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(offersAuth ? [] : ['AUTH'])],
+    authOptional: !offersAuth,
+    ...(oauth2 ? { authMethods: auth ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['XOAUTH2'] } : {}),
     allowInsecureAuth: true,
     closeTimeout: 1_000,
     onAuth(credentials: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+      if (credentials.method === 'XOAUTH2' && oauth2) {
+        const refused = () =>
+          // RFC 7628's failure answer; smtp-server sends the 334 challenge and then this.
+          callback(null, { data: { status: '401', schemes: 'bearer', scope: 'mail' } } as never);
+        oauth2.introspect(credentials.accessToken ?? '').then(
+          (info) => (info?.email && info.email.toLowerCase() === (credentials.username ?? '').toLowerCase() ? callback(null, { user: credentials.username }) : refused()),
+          () => refused(),
+        );
+        return;
+      }
       if (auth && credentials.username === auth.user && credentials.password === auth.pass) {
         callback(null, { user: credentials.username });
       } else {

@@ -1,5 +1,5 @@
 'use client';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import type { ProcessorView } from '@/server/services/processors';
@@ -24,6 +24,8 @@ function readForm(form: HTMLFormElement) {
     useSsl: data.get('useSsl') === 'on',
     login: text('login'),
     password: text('password'),
+    authMethod: (text('authMethod') === 'oauth2' ? 'oauth2' : 'password') as 'password' | 'oauth2',
+    oauthProviderId: text('oauthProviderId') || null,
     autoReply: data.get('autoReply') === 'on',
     allowUntrustedCert: data.get('allowUntrustedCert') === 'on',
     allowCleartextLogin: data.get('allowCleartextLogin') === 'on',
@@ -56,6 +58,9 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
     setActive(savedActive);
   }
   const [test, setTest] = useState<TestOutcome>(null);
+  // Password, or OAuth2 with a provider from CRM Admin → OAuth providers (Connect follows on the processor's page).
+  const [authMethod, setAuthMethod] = useState<'password' | 'oauth2'>(processor?.authMethod ?? 'password');
+  const providers = useQuery(trpc.oauth.providers.queryOptions());
 
   const create = useMutation(trpc.processors.create.mutationOptions());
   const update = useMutation(trpc.processors.update.mutationOptions());
@@ -136,7 +141,47 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
             </option>
           ))}
         </datalist>
-        <TextField label="Login" name="login" defaultValue={processor?.login} error={errors.login} autoComplete="off" required />
+        <SelectField
+          label="Sign-in method"
+          name="authMethod"
+          value={authMethod}
+          onChange={(e) => setAuthMethod(e.target.value === 'oauth2' ? 'oauth2' : 'password')}
+          hint="Microsoft 365 and Google Workspace mailboxes need OAuth2: they no longer take passwords."
+        >
+          <option value="password">Password</option>
+          <option value="oauth2">OAuth2 (Microsoft 365, Google, other providers)</option>
+        </SelectField>
+        {authMethod === 'oauth2' && (
+          <SelectField
+            label="OAuth provider"
+            name="oauthProviderId"
+            defaultValue={processor?.oauthProviderId ?? ''}
+            error={errors.oauthProviderId}
+            hint={
+              <>
+                Microsoft 365: outlook.office365.com, port 993, SSL. Google: imap.gmail.com, port 993, SSL. Providers are set up under{' '}
+                <a href="/admin/oauth-providers">CRM Admin → OAuth providers</a>; after saving, press Connect on this page.
+              </>
+            }
+          >
+            <option value="">Choose a provider…</option>
+            {(providers.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </SelectField>
+        )}
+        <TextField
+          label={authMethod === 'oauth2' ? 'Mailbox' : 'Login'}
+          name="login"
+          defaultValue={processor?.login}
+          error={errors.login}
+          autoComplete="off"
+          hint={authMethod === 'oauth2' ? 'Leave empty for the mailbox of the account that signs in; for a shared mailbox enter its address.' : undefined}
+          required={authMethod === 'password'}
+        />
+        {authMethod === 'password' && (
         <TextField
           label="Password"
           name="password"
@@ -147,6 +192,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           hint={editing ? 'The saved password is never shown. It is kept only while the server, port, login and security settings stay the same; change any of them and type it again.' : undefined}
           required={!editing}
         />
+        )}
       </div>
       <div className="grid-form form">
         <CheckboxField

@@ -51,6 +51,12 @@ export function ProcessorList() {
                     <Link href={`/admin/processors/${p.id}#filters`}>Add a filter</Link>
                   </>
                 )}
+                {p.oauthSecretExpiry && (
+                  <small className="form-warning" data-testid="secret-expiry-warning">
+                    {' '}
+                    {p.oauthSecretExpiry.text}
+                  </small>
+                )}
                 {p.notices
                   .filter((n) => n.tone === 'warn')
                   .map((n) => (

@@ -43,5 +43,5 @@ export const processorsRouter = router({
         allowCleartextLogin: z.boolean().default(false),
       }),
     )
-    .mutation(({ ctx, input }) => testProcessorConnection({ db: db(), actor: ctx.user, key: env().secretKey, input })),
+    .mutation(({ ctx, input }) => testProcessorConnection({ db: db(), actor: ctx.user, key: env().secretKey, input, oauthConfig: env() })),
 });

@@ -8,6 +8,7 @@ import { useToast } from '../../../toast';
 import { useTRPC } from '../../../trpc';
 import { ProcessorForm } from '../processor-form';
 import { FiltersSection } from './filters-section';
+import { OAuthSection } from './oauth-section';
 import { OutgoingSection } from './outgoing-section';
 import { TrySample } from './try-sample';
 
@@ -82,6 +83,7 @@ export function ProcessorDetail({ id }: { id: string }) {
       <ProcessorNotices notices={p.notices} />
       {p.state.kind === 'needs_filter' && (
         <p className="form-error" role="note">
+      <OAuthSection processor={p} />
           Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
         </p>
       )}
