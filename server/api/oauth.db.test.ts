@@ -189,6 +189,27 @@ describe('OAuth2 sign-in for mailboxes', () => {
     expect((await storedTokens(other)).refreshToken).toBeNull();
   });
 
+  it('a client secret that expires within 14 days warns on the processor list', async () => {
+    const inTenDays = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    const saved = await callApi(admin, 'oauth.saveProvider', {
+      id: providerId,
+      name: 'Test provider',
+      kind: 'custom',
+      issuerUrl: idp.issuer,
+      clientId: idp.clientId,
+      secretExpiresOn: inTenDays,
+      scopes: 'openid email offline_access',
+    });
+    expect(saved.error).toBeNull();
+    const list = (await callApi(admin, 'processors.list')).data as Array<{ id: string; oauthSecretExpiry: { kind: string; text: string } | null }>;
+    const row = list.find((p) => p.id === processorId)!;
+    expect(row.oauthSecretExpiry).toMatchObject({ kind: 'expiring' });
+    expect(row.oauthSecretExpiry!.text).toContain(`expires on ${inTenDays}`);
+    await callApi(admin, 'oauth.saveProvider', { id: providerId, name: 'Test provider', kind: 'custom', issuerUrl: idp.issuer, clientId: idp.clientId, secretExpiresOn: null, scopes: 'openid email offline_access' });
+    const after = (await callApi(admin, 'processors.list')).data as Array<{ id: string; oauthSecretExpiry: unknown }>;
+    expect(after.find((p) => p.id === processorId)!.oauthSecretExpiry).toBeNull();
+  });
+
   it('a revoked grant puts the processor into the reconnect state with the provider\'s words; no further refresh is tried until Reconnect', async () => {
     await idp.revokeGrants(MAILBOX.email);
     const before = idp.refreshRequests().length;

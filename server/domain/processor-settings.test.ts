@@ -105,3 +105,28 @@ describe('the authserv-id setting', () => {
     for (const bad of ['mx google.com', 'mx.example.com; dmarc=pass', '"quoted"']) expect(parse(bad).success, bad).toBe(false);
   });
 });
+
+describe('OAuth2 sign-in on the processor form', () => {
+  const oauth = {
+    emailAddress: 'support@contoso.com',
+    name: 'Support',
+    active: true,
+    host: 'outlook.office365.com',
+    type: 'imap' as const,
+    port: 993,
+    useSsl: true,
+    login: '',
+    autoReply: true,
+    authMethod: 'oauth2' as const,
+  };
+  it('an OAuth2 processor needs its provider but no password, and may leave the mailbox empty', () => {
+    expect(createProcessorSchema.safeParse({ ...oauth, oauthProviderId: '5f1a7c9e-2b1d-4c3e-8f00-0a1b2c3d4e5f' }).success).toBe(true);
+    const missing = createProcessorSchema.safeParse(oauth);
+    expect(missing.success).toBe(false);
+    expect(missing.error!.issues.map((i) => i.path.join('.'))).toEqual(['oauthProviderId']);
+  });
+  it('a password processor still needs its login and password', () => {
+    const result = createProcessorSchema.safeParse({ ...oauth, authMethod: 'password' });
+    expect(result.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['login', 'password']);
+  });
+});
