@@ -113,7 +113,11 @@ class TestCourier implements CourierHarness {
     private readonly domain: string,
   ) {
     this.clients = new ImapClients(() => this.imapPort);
+    // A test process that exits without stop() must not leave the folder behind (its servers die with it).
+    process.once('exit', this.removeDir);
   }
+
+  private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true });
 
   startScript(): string {
     const r = this.root;
@@ -258,7 +262,8 @@ class TestCourier implements CourierHarness {
     this.stopped ??= (async () => {
       await this.clients.closeAll();
       await this.process?.stop();
-      rmSync(this.dir, { recursive: true, force: true });
+      process.removeListener('exit', this.removeDir);
+      this.removeDir();
     })();
     return this.stopped;
   }

@@ -108,6 +108,12 @@ async function grantAdmin(admin: ImapFlow, mailbox: string): Promise<void> {
   response.next();
 }
 
+async function uidValidityOf(client: ImapFlow, mailbox: string): Promise<bigint> {
+  const status = await client.status(mailbox, { uidValidity: true });
+  if (!status || status.uidValidity === undefined) throw new Error(`STATUS ${mailbox} gave no UIDVALIDITY`);
+  return status.uidValidity;
+}
+
 class TestCyrus implements MailServerHarness {
   readonly host = '127.0.0.1' as const;
   readonly adminPassword = randomBytes(12).toString('hex');
@@ -125,10 +131,14 @@ class TestCyrus implements MailServerHarness {
   ) {
     this.clients = new ImapClients(() => this.imapPort);
     this.clients.passwords.set(ADMIN, this.adminPassword);
+    // A test process that exits without stop() must not leave the folder behind (its servers die with it).
+    process.once('exit', this.removeDir);
   }
 
+  private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true });
+
   private env(): NodeJS.ProcessEnv {
-    return { PATH: process.env.PATH, LD_LIBRARY_PATH: libraryPath(this.root) };
+    return { ...process.env, LD_LIBRARY_PATH: libraryPath(this.root) };
   }
 
   async setPassword(user: string, password: string): Promise<void> {
@@ -175,7 +185,7 @@ class TestCyrus implements MailServerHarness {
     let before: bigint;
     let saved: Array<{ source: Buffer; flags: string[]; internalDate?: Date }>;
     try {
-      before = (await owner.status('INBOX', { uidValidity: true })).uidValidity!;
+      before = await uidValidityOf(owner, 'INBOX');
       const lock = await owner.getMailboxLock('INBOX');
       try {
         const exists = owner.mailbox && typeof owner.mailbox === 'object' ? owner.mailbox.exists : 0;
@@ -196,7 +206,7 @@ class TestCyrus implements MailServerHarness {
         await admin.mailboxDelete(mailbox);
         await admin.mailboxCreate(mailbox);
         await grantAdmin(admin, mailbox);
-        after = (await admin.status(mailbox, { uidValidity: true })).uidValidity!;
+        after = await uidValidityOf(admin, mailbox);
         if (after === before) await new Promise((r) => setTimeout(r, 1000));
       }
       for (const m of saved) await admin.append(mailbox, m.source, m.flags, m.internalDate);
@@ -244,7 +254,8 @@ class TestCyrus implements MailServerHarness {
     this.stopped ??= (async () => {
       await this.clients.closeAll();
       await this.process?.stop();
-      rmSync(this.dir, { recursive: true, force: true });
+      process.removeListener('exit', this.removeDir);
+      this.removeDir();
     })();
     return this.stopped;
   }
