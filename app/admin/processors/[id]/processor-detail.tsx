@@ -21,6 +21,8 @@ export function ProcessorDetail({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const processor = useQuery({ ...trpc.processors.get.queryOptions({ id }), refetchInterval: STATE_REFRESH_MS });
   const outgoing = useQuery({ ...trpc.processors.outgoingMail.queryOptions(), refetchInterval: STATE_REFRESH_MS });
+  // A processor with its own SMTP server does not need the workers' system transport.
+  const ownSmtp = useQuery(trpc.outgoingServers.get.queryOptions({ processorId: id })).data?.mode === 'smtp';
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.processors.pathKey() });
   const setActive = useMutation(trpc.processors.setActive.mutationOptions({ onSuccess: invalidate }));
   const remove = useMutation(trpc.processors.delete.mutationOptions());
@@ -87,7 +89,7 @@ export function ProcessorDetail({ id }: { id: string }) {
           Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
         </p>
       )}
-      {p.autoReply && outgoing.data && outgoing.data.sendingWorkers === 0 && (
+      {p.autoReply && outgoing.data && (outgoing.data.liveWorkers === 0 || (!ownSmtp && outgoing.data.sendingWorkers === 0)) && (
         <p className="form-warning" role="note" data-testid="no-outgoing-transport">
           {outgoing.data.liveWorkers === 0
             ? 'No worker is running: this mailbox is not read and auto-replies are not sent. Start the worker.'
