@@ -3,7 +3,7 @@
 // from this same run and the ratio) and writes it to bench/RESULTS.md.
 //
 //   BENCH_SCALE=small      about a tenth of the issue's sizes, for a quick run (default: full)
-//   BENCH_ONLY=push,list   only these scenarios: push, import, mailboxes, big, list, scaleout, reply
+//   BENCH_ONLY=push,list   only these scenarios: push, import, mailboxes, big, list, scaleout, search, reply
 //   BENCH_DATABASE_URL     use this Postgres server (a database per scenario) instead of an embedded one
 //   BENCH_RESULTS=path     where to write the results (default bench/RESULTS.md)
 import { logLine, runScenarios } from './lib/runner';
@@ -14,13 +14,14 @@ import { manyMailboxes } from './scenarios/many-mailboxes';
 import { pushLatency } from './scenarios/push-latency';
 import { replyLatency } from './scenarios/reply-latency';
 import { scaleOut } from './scenarios/scale-out';
+import { search } from './scenarios/search';
 
 runScenarios({
   title: 'Leopard bench',
   command: 'npm run bench',
-  scenarios: [pushLatency, importThroughput, manyMailboxes, bigMessage, agentList, scaleOut, replyLatency],
+  scenarios: [pushLatency, importThroughput, manyMailboxes, bigMessage, agentList, scaleOut, search, replyLatency],
   onlyVariable: 'BENCH_ONLY',
-  needsWeb: ['push', 'mailboxes', 'big', 'list'],
+  needsWeb: ['push', 'mailboxes', 'big', 'list', 'search'],
   resultsFile: process.env.BENCH_RESULTS ?? 'bench/RESULTS.md',
 }).catch((err: unknown) => {
   logLine(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
