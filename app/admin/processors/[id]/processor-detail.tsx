@@ -83,9 +83,9 @@ export function ProcessorDetail({ id }: { id: string }) {
         </div>
       </div>
       <ProcessorNotices notices={p.notices} />
+      <OAuthSection processor={p} />
       {p.state.kind === 'needs_filter' && (
         <p className="form-error" role="note">
-      <OAuthSection processor={p} />
           Not running yet: this processor needs at least one filter to know what cases to create. <a href="#filters">Add a filter</a>.
         </p>
       )}
