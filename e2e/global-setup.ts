@@ -19,7 +19,7 @@ import { E2E_PORT } from './playwright.config';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER_START_TIMEOUT_MS = 60_000;
 /** Mailboxes the specs can connect processors to; each spec uses its own. */
-const E2E_MAILBOX_COUNT = 6;
+const E2E_MAILBOX_COUNT = 8;
 
 async function createDatabase(): Promise<{ url: string; cleanup: () => Promise<void> }> {
   if (process.env.DATABASE_URL) {
