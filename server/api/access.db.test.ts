@@ -9,8 +9,8 @@ import { appRouter } from './root';
 
 // Namespaces that only admins may call. A procedure added under one of them without the
 // admin check fails this test; a namespace added without being listed fails the last test.
-const ADMIN_NAMESPACES = ['users', 'processors', 'filters', 'audit', 'quarantine', 'oauth'];
-const AGENT_NAMESPACES = ['session', 'cases', 'contacts', 'catalog'];
+const ADMIN_NAMESPACES = ['users', 'processors', 'filters', 'audit', 'quarantine', 'oauth', 'outgoingServers'];
+const AGENT_NAMESPACES = ['session', 'cases', 'contacts', 'catalog', 'replies', 'drafts'];
 
 let testDb: TestDatabase;
 let admin: SessionUser;
