@@ -80,6 +80,10 @@ test('a filter with a broken regular expression is refused on its field, and a p
   await filterForm.getByLabel('Match value').fill('(unclosed');
   await filterForm.getByRole('button', { name: 'Save filter' }).click();
   await expect(filterForm.locator('.field-error')).toContainText(/regular expression/i);
+  // Look-around could make matching take unbounded time: refused, saying so.
+  await filterForm.getByLabel('Match value').fill('urgent(?!ly)');
+  await filterForm.getByRole('button', { name: 'Save filter' }).click();
+  await expect(filterForm.locator('.field-error')).toContainText('Look-ahead and look-behind');
 
   await filterForm.getByLabel('Match value').fill('^urgent');
   await filterForm.getByLabel('Case priority').selectOption({ label: 'Urgent' });
@@ -103,6 +107,12 @@ test('a filter with a broken regular expression is refused on its field, and a p
   await page.getByRole('button', { name: 'Try filters' }).click();
   await expect(page.getByTestId('try-result')).toContainText('filter #2');
   await expect(page.getByTestId('try-result')).toContainText('Low');
+
+  // The saved password stays with its server: another port without the password sends nothing.
+  const edit = page.getByRole('form', { name: 'Email processor' });
+  await edit.getByLabel('Port').fill('1');
+  await edit.getByRole('button', { name: 'Test connection' }).click();
+  await expect(edit.getByText('Type the password again: the server settings changed.').first()).toBeVisible();
 });
 
 test('an agent is refused every admin page and admin API', async ({ page }) => {
