@@ -32,7 +32,7 @@ import {
   type SyncStart,
 } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
-import { getMailboxAccessToken, type OAuthEnv } from '../server/services/oauth-tokens';
+import { getMailboxAccessToken, type OAuthEnv, tokenRefusedByServer } from '../server/services/oauth-tokens';
 import { nextRefreshInMs } from '../server/domain/oauth-sign-in';
 import { env } from '../server/env';
 import type { ConnectGate } from './connect-gate';
@@ -89,6 +89,8 @@ export class MailboxSession {
   private tokenTimer: NodeJS.Timeout | null = null;
   /** The provider refused the renewal: the session ends and waits for Reconnect. */
   private tokenRefused: Error | null = null;
+  /** OAuth2: the mailbox the token was sent for, so a refused login is not called a wrong password. */
+  private signedInAs: string | null = null;
   /** Where the last connection went, so error messages can name the server. */
   private server: { host: string; port: number; useSsl: boolean } | null = null;
 
@@ -230,7 +232,10 @@ export class MailboxSession {
   /** The admin's words for a failure; Leopard's own failures are logged here in full under the id they are shown with. */
   private describeFailure(err: unknown, attempt: number) {
     if (isAppError(err)) return err;
-    if (isMailServerError(err)) return describeImapError(err, { ...(this.server ?? {}), workedBefore: this.lastSuccessAt });
+    if (isMailServerError(err)) {
+      const problem = describeImapError(err, { ...(this.server ?? {}), workedBefore: this.lastSuccessAt });
+      return this.signedInAs ? tokenRefusedByServer(problem, this.server?.host ?? 'the mail server', this.signedInAs) : problem;
+    }
     const errorId = randomBytes(4).toString('hex');
     // drizzle wraps the database's error as "Failed query: …": its cause is the one that says why.
     this.log().error({ errorId, err, cause: (err as Error)?.cause, attempt }, 'mailbox session failed inside Leopard');
@@ -248,6 +253,7 @@ export class MailboxSession {
       // A fresh (or still good) token for each login; OAUTH_RECONNECT_NEEDED ends the session's retries in run().
       const token = await this.oauthToken();
       settings.accessToken = token.accessToken;
+      this.signedInAs = settings.login;
       if (token.expiresAt) this.scheduleTokenRenewal(nextRefreshInMs(token.expiresAt, new Date()));
     }
 

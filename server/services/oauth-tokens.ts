@@ -137,3 +137,16 @@ export async function getMailboxAccessToken({
   }
   return outcome.token;
 }
+
+/**
+ * IMAP_AUTH_FAILED for an OAuth2 mailbox: not a wrong password but a token the mail server did not accept (IMAP off
+ * for the mailbox, the app without the IMAP permission, or a shared mailbox the signed-in user has no access to).
+ */
+export function tokenRefusedByServer(err: AppError, host: string, login: string): AppError {
+  if (err.code !== 'IMAP_AUTH_FAILED') return err;
+  return new AppError(
+    'IMAP_AUTH_FAILED',
+    `The provider renewed the sign-in, but ${host} refused the token for ${login}. Check that IMAP is enabled for this mailbox, that the app registration has the IMAP permission, and (for a shared mailbox) that the signed-in user has full access to it.`,
+    { cause: err },
+  );
+}

@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import { testImapConnection } from '../mail/imap-probe';
 import { type AuditActor, recordAudit } from './audit';
 import { loadImapSettings } from './processors';
-import { getMailboxAccessToken, type OAuthEnv } from './oauth-tokens';
+import { getMailboxAccessToken, type OAuthEnv, tokenRefusedByServer } from './oauth-tokens';
 
 export type TestProcessorConnectionOptions = {
   db: Database;
@@ -104,13 +104,6 @@ async function testOAuthConnection({
     return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
   } catch (err) {
     await audit(`failed: ${err instanceof AppError ? err.code : 'error'}`);
-    if (err instanceof AppError && err.code === 'IMAP_AUTH_FAILED') {
-      throw new AppError(
-        'IMAP_AUTH_FAILED',
-        `The provider renewed the sign-in, but ${settings.host} refused the token for ${settings.login}. Check that IMAP is enabled for this mailbox, that the app registration has the IMAP permission, and (for a shared mailbox) that the signed-in user has full access to it.`,
-        { cause: err },
-      );
-    }
-    throw err;
+    throw err instanceof AppError ? tokenRefusedByServer(err, settings.host, settings.login) : err;
   }
 }
