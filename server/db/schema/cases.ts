@@ -63,6 +63,10 @@ export const cases = pgTable(
     contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
     processorId: uuid('processor_id').references(() => emailProcessors.id, { onDelete: 'set null' }),
     isSpam: boolean('is_spam').notNull().default(false),
+    // Set when an agent merged this case into another: the case stays as a pointer, its messages live
+    // there, and mail tagged with its number goes there (following chains; server/domain/case-merge.ts).
+    mergedIntoId: uuid('merged_into_id').references((): AnyPgColumn => cases.id, { onDelete: 'set null' }),
+    mergedAt: timestamp('merged_at', { withTimezone: true }),
     // Why the case got its settings and contact ("no filter matched", "3 contacts share …").
     notes: jsonb('notes').$type<string[]>().notNull().default([]),
     // The list is ordered by activity: new mail or an agent's change moves a case to the top.
@@ -86,6 +90,7 @@ export const cases = pgTable(
     index('cases_status_activity_idx').on(t.status, t.lastActivityAt.desc(), t.id.desc()),
     index('cases_processor_activity_idx').on(t.processorId, t.lastActivityAt.desc(), t.id.desc()),
     index('cases_contact_idx').on(t.contactId),
+    index('cases_merged_into_idx').on(t.mergedIntoId).where(sql`${t.mergedIntoId} is not null`),
   ],
 );
 

@@ -7,3 +7,4 @@ export * from './cases';
 export * from './outbox';
 export * from './audit';
 export * from './answering';
+export * from './case-merge';
