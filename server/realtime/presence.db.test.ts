@@ -37,6 +37,8 @@ function open(cookie: string, at: string): Socket {
   return socket;
 }
 
+const connected = (socket: Socket) => new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+
 /** The next presence list for this case that satisfies `ok`. */
 function presenceWhere(socket: Socket, caseId: string, ok: (p: CasePresence) => boolean): Promise<CasePresence> {
   return new Promise((resolve, reject) => {
@@ -80,7 +82,7 @@ describe('presence across web instances', () => {
     const c = await insertCase(testDb.db);
     const anna = open(annaCookie, instances[0]!.url);
     const ben = open(benCookie, instances[1]!.url);
-    await Promise.all([new Promise((r) => anna.once('connect', r)), new Promise((r) => ben.once('connect', r))]);
+    await Promise.all([connected(anna), connected(ben)]);
 
     const annaAlone = presenceWhere(anna, c.id, (p) => p.viewers.length === 1);
     anna.emit('presence.join', c.id);
@@ -110,7 +112,7 @@ describe('presence across web instances', () => {
     const other = await insertCase(testDb.db);
     const ben = open(benCookie, instances[1]!.url);
     const anna = open(annaCookie, instances[0]!.url);
-    await Promise.all([new Promise((r) => anna.once('connect', r)), new Promise((r) => ben.once('connect', r))]);
+    await Promise.all([connected(anna), connected(ben)]);
     const bothThere = presenceWhere(anna, other.id, (p) => p.viewers.length === 2);
     ben.emit('presence.join', watched.id);
     anna.emit('presence.join', other.id);
