@@ -65,6 +65,8 @@ describe('the delivery state of an agent reply', () => {
     const d = outboxDelivery(row({ status: 'sent', sentAt, providerMessageId: 'A1B2C3', serverResponse: '250 2.0.0 Ok: queued as A1B2C3' }));
     expect(d).toEqual({ state: 'sent', sentAt, queueId: 'A1B2C3', serverResponse: '250 2.0.0 Ok: queued as A1B2C3' });
     expect(describeOutboxDelivery(d).label).toBe('sent (queue id A1B2C3)');
+    // Resend's message id is no SMTP queue id: the label stays as for auto-replies.
+    expect(describeOutboxDelivery(outboxDelivery(row({ status: 'sent', sentAt, providerMessageId: 're_123' }))).label).toBe('sent by Leopard');
   });
 
   it('says bounced with the recipient, status and diagnostic once a DSN names the reply', () => {

@@ -34,7 +34,8 @@ export function outboxDelivery(row: OutboxRowState): OutboxDelivery {
     return { state: 'bounced', sentAt: row.sentAt, recipient: row.bounce.recipient, status: row.bounce.status, diagnostic: row.bounce.diagnostic };
   }
   if (row.status === 'sent') {
-    const extra = row.providerMessageId || row.serverResponse ? { queueId: row.providerMessageId ?? null, serverResponse: row.serverResponse ?? null } : {};
+    // The queue id of an SMTP server's 250 answer; a provider's message id (Resend) is not shown as one.
+    const extra = row.serverResponse ? { queueId: row.providerMessageId ?? null, serverResponse: row.serverResponse } : {};
     return { state: 'sent', sentAt: row.sentAt, ...extra };
   }
   if (row.status === 'unknown') return { state: 'unknown', attempts: row.attempts, error: row.lastError };
