@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canUndoMerge, checkMerge, checkMoveMessage, chooseSplitMessages, finalCaseOf, type ThreadEntry, type UndoFacts } from './case-merge';
+import { canUndoMerge, checkMerge, checkMoveMessage, chooseSplitMessages, finalCaseOf, splitCaseSubject, type ThreadEntry, type UndoFacts } from './case-merge';
 
 describe('finalCaseOf', () => {
   it('is the case itself when it was never merged', () => {
@@ -123,5 +123,15 @@ describe('checkMoveMessage', () => {
       reason: 'LC0000002 was merged into LC0000004: move the message there instead.',
     });
     expect(checkMoveMessage({ thread: [thread[0]!], messageId: 'm1', source: live('a', 1), target: live('b', 2) })).toMatchObject({ ok: false });
+  });
+});
+
+describe('splitCaseSubject', () => {
+  it("drops the old case's tag so the new case's replies carry only the new one", () => {
+    expect(splitCaseSubject('Re: [LC0000042] Second printer', 'Printers')).toBe('Re: Second printer');
+  });
+
+  it("falls back to the case's subject when the message has none", () => {
+    expect(splitCaseSubject('[LC0000042]', '[LC0000042] Printers')).toBe('Printers');
   });
 });

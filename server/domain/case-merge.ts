@@ -114,3 +114,14 @@ export function checkMoveMessage(opts: { thread: ThreadEntry[]; messageId: strin
   if (thread.length === 1) return { ok: false, reason: 'This is the only message of the case; merge the case instead.' };
   return { ok: true };
 }
+
+const CASE_TAGS = /\[\s*LC\d{7,}\s*\]/gi;
+
+/**
+ * The subject of a case split off from another: the chosen message's subject without case tags (the old
+ * case's tag would send the customer's answers back there), or the old case's subject when nothing is left.
+ */
+export function splitCaseSubject(messageSubject: string, caseSubject: string): string {
+  const clean = (s: string) => s.replace(CASE_TAGS, ' ').replace(/\s+/g, ' ').trim();
+  return clean(messageSubject) || clean(caseSubject);
+}

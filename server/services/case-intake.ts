@@ -38,6 +38,7 @@ import type { CaseEvent } from '../realtime/events';
 import { caseEventSummary, publishCaseEvents } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
 import { findStoredByMessageId } from './same-mail';
+import { finalCaseIds } from './case-merge';
 
 /** Where in the intake a failure happened; quarantine rows record it for the admin. */
 export type IngestStage = 'parse' | 'store' | 'thread' | 'filters' | 'contact' | 'case' | 'attachments' | 'auto-reply' | 'notify';
@@ -184,7 +185,10 @@ async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: Pa
   const [tagged, hits, stored, candidates] = await Promise.all([
     caseNumbers.size === 0
       ? []
-      : tx.select({ id: cases.id, number: cases.number }).from(cases).where(inArray(cases.number, [...caseNumbers])),
+      : tx
+          .select({ id: cases.id, number: cases.number, mergedIntoId: cases.mergedIntoId })
+          .from(cases)
+          .where(inArray(cases.number, [...caseNumbers])),
     referencedIds.size === 0
       ? []
       : tx
@@ -204,8 +208,11 @@ async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: Pa
     const key = c.email.toLowerCase();
     contactsByAddress.set(key, [...(contactsByAddress.get(key) ?? []), c]);
   }
+  // A tag of a merged case names the case at the end of its merge chain (server/domain/case-merge.ts).
+  const merged = tagged.filter((c) => c.mergedIntoId !== null).map((c) => c.id);
+  const finalIds = merged.length === 0 ? new Map<string, string>() : await finalCaseIds(tx, merged);
   return {
-    casesByNumber: new Map(tagged.map((c) => [c.number, c.id])),
+    casesByNumber: new Map(tagged.map((c) => [c.number, finalIds.get(c.id) ?? c.id])),
     referenceHits: hits.flatMap((h) => (h.messageId === null ? [] : [{ messageId: h.messageId, caseId: h.caseId }])),
     storedByMessageId: stored,
     contactsByAddress,

@@ -138,6 +138,8 @@ function filterConditions(viewerId: string, filters: CaseListFilters, stage: Sea
   const search = parseCaseSearch(filters.search);
   return [
     eq(cases.isSpam, filters.spam ?? false),
+    // A merged case is only a pointer to the case it went into; asking for its number still finds it.
+    search.exact ? undefined : isNull(cases.mergedIntoId),
     filters.status ? eq(cases.status, filters.status) : undefined,
     assignee === 'unassigned' ? isNull(cases.assignedToId) : assignee ? eq(cases.assignedToId, assignee) : undefined,
     filters.processorId ? eq(cases.processorId, filters.processorId) : undefined,
@@ -342,9 +344,12 @@ export type CaseHeader = {
   manager: { id: string; name: string } | null;
   contact: { id: string; email: string; name: string } | null;
   processor: { id: string; name: string; emailAddress: string } | null;
+  /** Set when an agent merged this case into another: the page points there (server/services/case-merge.ts). */
+  mergedInto: { caseNumber: string; number: number } | null;
 };
 
 const managers = alias(users, 'managers');
+const mergedTargets = alias(cases, 'merged_targets');
 
 export async function getCaseHeader({ db, number }: { db: DbOrTx; number: number }): Promise<CaseHeader> {
   const [row] = await db
@@ -356,6 +361,7 @@ export async function getCaseHeader({ db, number }: { db: DbOrTx; number: number
       managerName: managers.name,
       contact: { id: contacts.id, email: contacts.email, firstName: contacts.firstName, lastName: contacts.lastName },
       processor: { id: emailProcessors.id, name: emailProcessors.name, emailAddress: emailProcessors.emailAddress },
+      mergedIntoNumber: mergedTargets.number,
     })
     .from(cases)
     .leftJoin(caseTypes, eq(caseTypes.id, cases.caseTypeId))
@@ -364,6 +370,7 @@ export async function getCaseHeader({ db, number }: { db: DbOrTx; number: number
     .leftJoin(managers, eq(managers.id, cases.managedById))
     .leftJoin(contacts, eq(contacts.id, cases.contactId))
     .leftJoin(emailProcessors, eq(emailProcessors.id, cases.processorId))
+    .leftJoin(mergedTargets, eq(mergedTargets.id, cases.mergedIntoId))
     .where(eq(cases.number, number));
   if (!row) throw new AppError('NOT_FOUND', `There is no case ${formatCaseNumber(number)}.`);
   const c = row.case;
@@ -383,6 +390,7 @@ export async function getCaseHeader({ db, number }: { db: DbOrTx; number: number
     manager: named(c.managedById, row.managerName),
     contact: row.contact ? { id: row.contact.id, email: row.contact.email, name: contactName(row.contact) } : null,
     processor: row.processor,
+    mergedInto: row.mergedIntoNumber === null ? null : { caseNumber: formatCaseNumber(row.mergedIntoNumber), number: row.mergedIntoNumber },
   };
 }
 

@@ -3,6 +3,7 @@ import { db } from '../../db/client';
 import { MAX_CASE_NUMBER } from '../../domain/case-number';
 import { MAX_SEARCH_CHARS } from '../../domain/case-search';
 import { setCaseSpam, updateCase } from '../../services/case-actions';
+import { getCaseMergeInfo, mergeCase, moveMessage, splitCase, undoMerge } from '../../services/case-merge';
 import { listCaseOptions } from '../../services/case-options';
 import { getMessageHtml } from '../../services/case-thread';
 import { getCase, listCases, SEARCH_STAGES } from '../../services/cases';
@@ -10,6 +11,7 @@ import { agentProcedure, router } from '../trpc';
 
 const status = z.enum(['new', 'open', 'pending', 'closed']);
 const optionalId = z.uuid().nullish();
+const caseNumber = z.number().int().min(1).max(MAX_CASE_NUMBER);
 
 export const casesRouter = router({
   list: agentProcedure
@@ -51,6 +53,27 @@ export const casesRouter = router({
       }),
     )
     .mutation(({ ctx, input: { caseId, ...changes } }) => updateCase({ db: db(), actor: ctx.user, caseId, changes })),
+
+  // Case work (server/services/case-merge.ts): merge into another case and undo it, split, move a message.
+  mergeInfo: agentProcedure
+    .input(z.object({ caseId: z.uuid() }))
+    .query(({ input }) => getCaseMergeInfo({ db: db(), caseId: input.caseId })),
+
+  merge: agentProcedure
+    .input(z.object({ caseId: z.uuid(), targetNumber: caseNumber }))
+    .mutation(({ ctx, input }) => mergeCase({ db: db(), actor: ctx.user, sourceCaseId: input.caseId, targetNumber: input.targetNumber })),
+
+  undoMerge: agentProcedure
+    .input(z.object({ caseId: z.uuid() }))
+    .mutation(({ ctx, input }) => undoMerge({ db: db(), actor: ctx.user, caseId: input.caseId })),
+
+  split: agentProcedure
+    .input(z.object({ caseId: z.uuid(), messageId: z.uuid(), withFollowing: z.boolean() }))
+    .mutation(({ ctx, input }) => splitCase({ db: db(), actor: ctx.user, ...input })),
+
+  moveMessage: agentProcedure
+    .input(z.object({ messageId: z.uuid(), targetNumber: caseNumber }))
+    .mutation(({ ctx, input }) => moveMessage({ db: db(), actor: ctx.user, ...input })),
 
   setSpam: agentProcedure
     .input(z.object({ caseId: z.uuid(), spam: z.boolean() }))
