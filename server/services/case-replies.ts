@@ -20,7 +20,7 @@
 //   retryOutbound({ db, actorId, outboundId }) → { outboxId }: sends a failed or unknown reply (or auto-reply)
 //     again; outboundId is the outbox row id (ThreadMessage.outboxId). Audited, live.
 // Only active users may call these (the router admits agents and admins); every reply and note is audited.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { and, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Database, DbOrTx, Transaction } from '../db/client';
 import { withLargeBytea } from '../db/large-bytea';
@@ -277,7 +277,17 @@ export async function sendReply(opts: SendReplyOptions): Promise<SendReplyResult
           (contents) =>
             tx
               .insert(attachments)
-              .values(files.map((f, i) => ({ caseMessageId: message!.id, filename: f.filename, contentType: f.contentType, size: f.content.length, content: contents[i]! })))
+              // Like inbound attachments: the checksum is the MD5 mailparser gives incoming files.
+              .values(
+                files.map((f, i) => ({
+                  caseMessageId: message!.id,
+                  filename: f.filename,
+                  contentType: f.contentType,
+                  size: f.content.length,
+                  checksum: createHash('md5').update(f.content).digest('hex'),
+                  content: contents[i]!,
+                })),
+              )
               .execute(),
         );
       }
