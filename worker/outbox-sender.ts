@@ -12,6 +12,7 @@ import type { Logger } from '../server/log';
 import { isAppError } from '../server/errors';
 import { composeRawMessage } from '../server/mail/compose-raw';
 import { loadProcessorSmtp } from '../server/services/outgoing-servers';
+import { waitsForSignIn } from '../server/domain/oauth-sign-in';
 import {
   type ClaimedMail,
   claimDueOutbox,
@@ -121,7 +122,9 @@ export class OutboxSender {
     } catch (err) {
       // The processor's outgoing settings cannot be used (no host, a password bound to other settings).
       const message = isAppError(err) ? err.message : String(err);
-      await markOutboxAttemptFailed({ db, mail, error: message, kind: 'transport', permanent: isAppError(err) });
+      // An OAuth2 mailbox whose token cannot be had right now (provider unreachable, or waiting for Reconnect) is
+      // retried with backoff: the mail goes out once the sign-in works again.
+      await markOutboxAttemptFailed({ db, mail, error: message, kind: 'transport', permanent: isAppError(err) && !waitsForSignIn(err.code) });
       metrics.outboxFailed.inc();
       return;
     }

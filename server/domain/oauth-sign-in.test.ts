@@ -4,6 +4,7 @@ import {
   isLoopbackHttpIssuer,
   judgeRefusal,
   nextRefreshInMs,
+  waitsForSignIn,
   providerPreset,
   refreshDue,
   secretExpiry,
@@ -58,6 +59,12 @@ describe('OAuth2 sign-in rules', () => {
     expect(secretExpiry('Contoso', '2026-12-02', today)?.text).toContain('in 1 day');
     expect(secretExpiry('Contoso', '2026-12-01', today)).toMatchObject({ kind: 'expired' });
     expect(secretExpiry('Contoso', null, today)).toBeNull();
+  });
+
+  it('mail of a mailbox waiting for its sign-in is retried, while a setting that cannot work fails for good', () => {
+    expect(waitsForSignIn('OAUTH_PROVIDER')).toBe(true);
+    expect(waitsForSignIn('OAUTH_RECONNECT_NEEDED')).toBe(true);
+    expect(waitsForSignIn('VALIDATION')).toBe(false);
   });
 
   it('plain http is allowed only for a provider on this machine', () => {

@@ -132,3 +132,11 @@ export function isLoopbackHttpIssuer(issuerUrl: string): boolean {
     return false;
   }
 }
+
+/**
+ * Outgoing mail of an OAuth2 mailbox whose token cannot be had right now (the provider unreachable, or the mailbox
+ * waiting for Reconnect) is retried with backoff rather than failed for good: it goes out once the sign-in works.
+ */
+export function waitsForSignIn(errorCode: string): boolean {
+  return errorCode === 'OAUTH_PROVIDER' || errorCode === 'OAUTH_RECONNECT_NEEDED';
+}
