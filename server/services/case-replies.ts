@@ -31,7 +31,7 @@ import { composeReply, quoteHeader, quotedText, renderSignature } from '../domai
 import { cleanSubject, newMessageId, replyHeaders, replySubject, threadingFor } from '../domain/reply-headers';
 import { checkRecipients, defaultRecipients, type Recipient } from '../domain/reply-recipients';
 import { AppError } from '../errors';
-import { sanitizeEmailHtml } from '../mail/sanitize-html';
+import { sanitizeReplyHtml } from '../mail/reply-html';
 import { type AuditActor, recordAudit } from './audit';
 import { discardDraftIn } from './case-drafts';
 import { caseEventSummary, publishCaseEvent } from './case-events';
@@ -212,9 +212,7 @@ export async function sendReply(opts: SendReplyOptions): Promise<SendReplyResult
   if (opts.text.length > MAX_REPLY_TEXT_CHARS || (opts.html?.length ?? 0) > MAX_REPLY_TEXT_CHARS * 4) {
     throw new AppError('VALIDATION', 'This reply is too long to send as an email.', { fieldErrors: { text: 'Too long.' } });
   }
-  const safeHtml = opts.html?.trim()
-    ? sanitizeEmailHtml({ html: opts.html, allowRemoteImages: true, resolveContentId: () => null }).html
-    : null;
+  const safeHtml = opts.html?.trim() ? sanitizeReplyHtml(opts.html) : null;
   const uploads = (opts.uploads ?? []).map((u) => ({ filename: cleanFilename(u.filename), contentType: cleanContentType(u.contentType), content: u.content }));
 
   try {
