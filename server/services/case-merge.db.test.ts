@@ -270,7 +270,7 @@ describe('splitting and moving messages', () => {
     const thread = await messagesOf(a.caseId);
     const before = await census([a.caseId]);
 
-    const split = await splitCase({ db: testDb.db, actor, caseId: a.caseId, messageId: thread[2]!, withFollowing: true });
+    const split = await splitCase({ db: testDb.db, actor, messageId: thread[2]!, withFollowing: true });
 
     const [created] = await testDb.db.select().from(cases).where(eq(cases.number, split.number));
     expect(split.messagesMoved).toBe(2);
@@ -297,7 +297,7 @@ describe('splitting and moving messages', () => {
   it('splits a single message without the ones after it', async () => {
     const a = await caseWithMail('Single split', 3);
     const thread = await messagesOf(a.caseId);
-    const split = await splitCase({ db: testDb.db, actor, caseId: a.caseId, messageId: thread[1]!, withFollowing: false });
+    const split = await splitCase({ db: testDb.db, actor, messageId: thread[1]!, withFollowing: false });
     const [created] = await testDb.db.select({ id: cases.id }).from(cases).where(eq(cases.number, split.number));
     expect(await messagesOf(created!.id)).toEqual([thread[1]]);
     expect(await messagesOf(a.caseId)).toEqual([thread[0], thread[2], thread[3]]);
@@ -306,7 +306,7 @@ describe('splitting and moving messages', () => {
   it('refuses a split that would take every message', async () => {
     const a = await caseWithMail('Whole split', 1);
     const thread = await messagesOf(a.caseId);
-    const error = await refusal(splitCase({ db: testDb.db, actor, caseId: a.caseId, messageId: thread[0]!, withFollowing: true }));
+    const error = await refusal(splitCase({ db: testDb.db, actor, messageId: thread[0]!, withFollowing: true }));
     expect(error.message).toBe('That would take every message of the case; merge the case instead.');
     expect(await messagesOf(a.caseId)).toEqual(thread);
   });

@@ -256,13 +256,16 @@ export async function undoMerge({ db, actor, caseId }: UndoMergeOptions): Promis
   });
 }
 
-export type SplitCaseOptions = { db: Database; actor: AuditActor; caseId: string; messageId: string; withFollowing: boolean };
+export type SplitCaseOptions = { db: Database; actor: AuditActor; messageId: string; withFollowing: boolean };
 export type SplitCaseResult = { caseNumber: string; number: number; messagesMoved: number };
 
 /** Opens a new case with the chosen message (and, with `withFollowing`, every message after it). */
-export async function splitCase({ db, actor, caseId, messageId, withFollowing }: SplitCaseOptions): Promise<SplitCaseResult> {
+export async function splitCase({ db, actor, messageId, withFollowing }: SplitCaseOptions): Promise<SplitCaseResult> {
   return db.transaction(async (tx) => {
-    const [source] = await mustLock(tx, [caseId]);
+    const [where] = await tx.select({ caseId: caseMessages.caseId }).from(caseMessages).where(eq(caseMessages.id, messageId));
+    if (!where) throw new AppError('NOT_FOUND', 'This message no longer exists.');
+    const [source] = await mustLock(tx, [where.caseId]);
+    // The thread read under the lock decides: the message may have moved since the first read.
     const thread = await threadOf(tx, source!.id);
     const choice = chooseSplitMessages(thread, messageId, withFollowing);
     if (!choice.ok) throw new AppError('CONFLICT', choice.reason);

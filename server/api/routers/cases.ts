@@ -68,7 +68,7 @@ export const casesRouter = router({
     .mutation(({ ctx, input }) => undoMerge({ db: db(), actor: ctx.user, caseId: input.caseId })),
 
   split: agentProcedure
-    .input(z.object({ caseId: z.uuid(), messageId: z.uuid(), withFollowing: z.boolean() }))
+    .input(z.object({ messageId: z.uuid(), withFollowing: z.boolean() }))
     .mutation(({ ctx, input }) => splitCase({ db: db(), actor: ctx.user, ...input })),
 
   moveMessage: agentProcedure
