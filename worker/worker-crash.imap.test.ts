@@ -26,8 +26,9 @@ const MAX_STEP = 100;
 /** After the target is reached, the kill waits up to this long more. */
 const MAX_EXTRA_DELAY_MS = 300;
 /**
- * A mail the sender had claimed when it was killed is retried once the claim lapses
- * (worker/outbox-sender.ts OUTBOX_CLAIM_MS, 60 s); an injected lost response once its backoff ends.
+ * A mail the sender had claimed when it was killed is retried once the killed worker's heartbeat is older
+ * than LEASE_TTL_MS (server/services/outbox.ts recoverStaleClaims; Resend is idempotent by key, so it goes
+ * back to the queue); an injected lost response once its backoff ends.
  */
 const OUTBOX_SETTLE_TIMEOUT_MS = 90_000;
 const SEED = Number(process.env.LEOPARD_TEST_SEED ?? 4_2025);
@@ -131,7 +132,8 @@ describe('a worker killed during an import', () => {
     const rows = await eventually(
       'every auto-reply to be sent',
       () => testDb.db.select().from(outbox).where(eq(outbox.processorId, box.processorId)),
-      (r) => r.length >= liveIds.length && r.every((m) => m.status !== 'pending'),
+      // 'sending' rows of a killed worker are recovered (and sent) once its heartbeat is stale.
+      (r) => r.length >= liveIds.length && r.every((m) => m.status !== 'pending' && m.status !== 'sending'),
       OUTBOX_SETTLE_TIMEOUT_MS,
     );
     expect(rows.map((r) => r.caseId).sort()).toEqual([...liveCases].sort());
