@@ -35,8 +35,6 @@ export type ClaimDueOutboxOptions = {
   workerId?: string | null;
   /** A worker heartbeat older than this is a dead worker. */
   workerLiveMs?: number;
-  /** Only this row (the one a NOTIFY named), if it is due. */
-  onlyId?: string;
 };
 
 /**
@@ -44,7 +42,7 @@ export type ClaimDueOutboxOptions = {
  * when its handover had not begun, or when its transport is idempotent (Resend answers a repeated key with
  * the first result); otherwise it becomes 'unknown'.
  */
-export async function claimDueOutbox({ db, limit, claimMs, workerId = null, workerLiveMs = 15_000, onlyId }: ClaimDueOutboxOptions): Promise<ClaimedMail[]> {
+export async function claimDueOutbox({ db, limit, claimMs, workerId = null, workerLiveMs = 15_000 }: ClaimDueOutboxOptions): Promise<ClaimedMail[]> {
   await recoverStaleClaims({ db, workerLiveMs });
   const token = randomUUID();
   const rows = await db.execute<{ id: string }>(sql`
@@ -59,7 +57,6 @@ export async function claimDueOutbox({ db, limit, claimMs, workerId = null, work
      where id in (
        select id from outbox
         where status = 'pending' and next_attempt_at <= now()
-          ${onlyId ? sql`and id = ${onlyId}` : sql``}
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
