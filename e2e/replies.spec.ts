@@ -233,6 +233,9 @@ test('an agent replies with an attachment and a CC: one threaded mail with text,
     await expect(b.getByTestId('message').last()).toContainText('the fire is out', { timeout: 30_000 });
     await expect(b.getByTestId('message').last().getByTestId('thread-reason')).toHaveAttribute('data-reason', 'reference');
     await expect(b.getByTestId('case-status')).toHaveText('New');
+    // Ben's composer, opened before the answer and untouched, now answers (and quotes) the answer.
+    await expect(b.getByTestId('composer-quote')).toContainText('> Thanks, the fire is out.');
+    await expect(b.getByLabel('Subject')).toHaveValue(`[${caseNumber}] Re: Printer on fire`);
 
     // An internal note: in the thread for Ben, marked, and never given to any mail server.
     await a.getByRole('button', { name: 'Note', exact: true }).click();
@@ -316,5 +319,31 @@ test("sending after a colleague's reply to the same message went out asks first,
   } finally {
     await a.context().close();
     await b.context().close();
+  }
+});
+
+test("a reply the SMTP server refuses shows failed with the server's words and a Retry button that sends it", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { caseNumber } = await customerWrites(`Refused ${tag}`);
+  const a = await agentPage(browser, anna);
+  try {
+    await a.goto(`/cases/${caseNumber}`);
+    smtp.failNextMessages(1, { code: 550, message: '5.7.1 Message rejected: sender not allowed to relay' });
+    await a.getByTestId('composer-editor').click();
+    await a.keyboard.type('This one is refused first');
+    await a.getByRole('button', { name: 'Send', exact: true }).click();
+
+    const reply = a.locator('[data-testid="message"][data-direction="outbound"]');
+    await expect(reply.getByTestId('delivery-state')).toHaveAttribute('data-state', 'failed', { timeout: 30_000 });
+    await expect(reply.getByTestId('delivery-detail')).toContainText('sender not allowed to relay');
+    expect(smtp.mails).toHaveLength(0);
+
+    await reply.getByRole('button', { name: 'Retry' }).click();
+    await expect(reply.getByTestId('delivery-state')).toHaveAttribute('data-state', 'sent', { timeout: 30_000 });
+    await expect(reply.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+    const [mail] = await smtp.waitForMails(1, 10_000);
+    expect(mail!.parsed.text).toContain('This one is refused first');
+  } finally {
+    await a.context().close();
   }
 });

@@ -51,6 +51,7 @@ function CasePage({ data, live, selfId }: { data: CaseDetail; live: LiveStatus; 
   const { case: c, messages } = data;
   const presence = useCasePresence(c.id);
   const latestMessageAt = messages.length ? messages[messages.length - 1]!.receivedAt : null;
+  const latestInboundId = messages.findLast((m) => m.direction === 'inbound' && !m.bounceOfId)?.id ?? null;
 
   return (
     <div className="case-page">
@@ -69,7 +70,7 @@ function CasePage({ data, live, selfId }: { data: CaseDetail; live: LiveStatus; 
           {messages.map((m) => (
             <MessageItem key={m.id} message={m} />
           ))}
-          <Composer caseId={c.id} latestMessageAt={latestMessageAt} onTyping={presence.reportTyping} />
+          <Composer caseId={c.id} latestMessageAt={latestMessageAt} latestInboundId={latestInboundId} onTyping={presence.reportTyping} />
         </section>
         <CaseActions detail={c} />
       </div>

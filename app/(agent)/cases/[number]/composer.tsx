@@ -35,6 +35,8 @@ type Props = {
   caseId: string;
   /** The newest message in the thread as this page shows it (server time), for the collision check. */
   latestMessageAt: Date | null;
+  /** The newest inbound mail in the thread: when another arrives, the reply answers that one instead. */
+  latestInboundId: string | null;
   onTyping: (mode: ComposerMode | null) => void;
 };
 
@@ -54,11 +56,18 @@ function parseRecipients(text: string): MessageAddress[] {
     });
 }
 
-export function Composer({ caseId, latestMessageAt, onTyping }: Props) {
+export function Composer({ caseId, latestMessageAt, latestInboundId, onTyping }: Props) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [generation, setGeneration] = useState(0);
   const defaults = useQuery(trpc.replies.defaults.queryOptions({ caseId }, { refetchOnWindowFocus: false }));
+  // New mail from the customer while the composer is open: answer (and quote) that one.
+  const answered = useRef(latestInboundId);
+  useEffect(() => {
+    if (answered.current === latestInboundId) return;
+    answered.current = latestInboundId;
+    void queryClient.invalidateQueries({ queryKey: trpc.replies.defaults.queryKey({ caseId }) });
+  }, [latestInboundId, queryClient, trpc, caseId]);
   const draft = useQuery(trpc.drafts.get.queryOptions({ caseId }, { refetchOnWindowFocus: false, staleTime: Infinity }));
 
   // After a send the composer starts again from fresh defaults (the thread has a new latest message).
@@ -87,6 +96,7 @@ export function Composer({ caseId, latestMessageAt, onTyping }: Props) {
       savedUploads={draft.data.uploads}
       attachmentLimitBytes={draft.data.attachmentLimitBytes}
       latestMessageAt={latestMessageAt}
+      latestInboundId={latestInboundId}
       onTyping={onTyping}
       onDone={restart}
     />
@@ -126,6 +136,14 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const inFlight = useRef<Promise<void> | null>(null);
   const dirty = useRef(false);
+  // Until the agent changes anything, To/CC/subject follow the defaults (new mail may change them).
+  const touched = useRef(saved !== null);
+  useEffect(() => {
+    if (touched.current) return;
+    const next = { ...latest.current, toText: recipientsText(defaults.to), ccText: recipientsText(defaults.cc), subject: defaults.subject };
+    latest.current = next;
+    setFields(next);
+  }, [defaults]);
   const saveDraft = useMutation(trpc.drafts.save.mutationOptions());
   const save = useRef(saveDraft.mutateAsync);
   useEffect(() => {
@@ -157,6 +175,7 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
 
   const change = useCallback(
     (patch: Partial<DraftFields>) => {
+      touched.current = true;
       setFields((f) => {
         const next = { ...f, ...patch };
         latest.current = next;
@@ -363,7 +382,7 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
       )}
 
       {!isNote && defaults.quote && (
-        <details className="composer-quote">
+        <details className="composer-quote" data-testid="composer-quote">
           <summary>
             <label onClick={(e) => e.stopPropagation()}>
               <input type="checkbox" checked={includeQuote} onChange={(e) => setIncludeQuote(e.target.checked)} /> Quote the previous message
