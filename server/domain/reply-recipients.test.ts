@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressProblem, checkRecipients, defaultRecipients, MAX_RECIPIENTS, parseRecipientList } from './reply-recipients';
+import { addressProblem, checkRecipients, defaultRecipients, formatRecipientList, MAX_RECIPIENTS, parseRecipientList } from './reply-recipients';
 
 const r = (address: string, name = '') => ({ address, name });
 
@@ -48,5 +48,11 @@ describe('the recipients of a reply', () => {
   it('are read from what an agent types into the field', () => {
     expect(parseRecipientList('Jane <jane@example.com>; bob@example.com\n')).toEqual([r('jane@example.com', 'Jane'), r('bob@example.com')]);
     expect(parseRecipientList('Jane Doe <jane@example.com>, bob@example.com')).toEqual([r('jane@example.com', 'Jane Doe'), r('bob@example.com')]);
+  });
+
+  it('are shown in the field so that reading the field back gives the same recipients, less names that would split it', () => {
+    const list = [r('jane@example.com', 'Jane Doe'), r('bob@example.com'), r('doe@example.com', 'Doe, John'), r('q@example.com', 'The "Boss"')];
+    expect(formatRecipientList(list)).toBe('Jane Doe <jane@example.com>, bob@example.com, doe@example.com, q@example.com');
+    expect(parseRecipientList(formatRecipientList(list))).toEqual([r('jane@example.com', 'Jane Doe'), r('bob@example.com'), r('doe@example.com'), r('q@example.com')]);
   });
 });

@@ -77,6 +77,12 @@ export function parseRecipientList(text: string): Recipient[] {
   });
 }
 
+/** Recipients as the composer's field shows them; parseRecipientList reads it back the same. A name that
+ * would split or confuse the field (a comma, semicolon, angle bracket or quote in it) is left out. */
+export function formatRecipientList(list: Recipient[]): string {
+  return list.map((r) => (r.name && !/[,;<>"\n]/.test(r.name) ? `${r.name} <${r.address}>` : r.address)).join(', ');
+}
+
 export type AnsweredAddresses = {
   direction: 'inbound' | 'outbound' | 'note';
   fromAddress: string;

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { EditorContent, useEditor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
 import { type ChangeEvent, useCallback, useEffect, useRef, useState } from 'react';
-import type { MessageAddress } from '@/server/db/schema';
+import { formatRecipientList, parseRecipientList } from '@/server/domain/reply-recipients';
 import type { DraftUpload } from '@/server/services/case-drafts';
 import type { ReplyDefaults } from '@/server/services/case-replies';
 import type { CaseStatus } from '@/server/services/cases';
@@ -39,22 +39,6 @@ type Props = {
   latestInboundId: string | null;
   onTyping: (mode: ComposerMode | null) => void;
 };
-
-/** "Jane Doe <jane@example.com>, bob@example.com"; a name with a comma would split, so it is left out. */
-function recipientsText(list: MessageAddress[]): string {
-  return list.map((r) => (r.name && !/[,;<>"]/.test(r.name) ? `${r.name} <${r.address}>` : r.address)).join(', ');
-}
-
-function parseRecipients(text: string): MessageAddress[] {
-  return text
-    .split(/[,;\n]/)
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((part) => {
-      const m = /^(.*)<([^<>]*)>\s*$/.exec(part);
-      return m ? { address: m[2]!.trim(), name: m[1]!.trim().replace(/^"(.*)"$/, '$1') } : { address: part, name: '' };
-    });
-}
 
 export function Composer({ caseId, latestMessageAt, latestInboundId, onTyping }: Props) {
   const trpc = useTRPC();
@@ -118,7 +102,7 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
   const queryClient = useQueryClient();
   const toast = useToast();
   const [fields, setFields] = useState<DraftFields>(
-    saved ?? { mode: 'reply', bodyHtml: '', bodyText: '', toText: recipientsText(defaults.to), ccText: recipientsText(defaults.cc), subject: defaults.subject },
+    saved ?? { mode: 'reply', bodyHtml: '', bodyText: '', toText: formatRecipientList(defaults.to), ccText: formatRecipientList(defaults.cc), subject: defaults.subject },
   );
   const [uploads, setUploads] = useState<DraftUpload[]>(savedUploads);
   const [uploading, setUploading] = useState<string[]>([]);
@@ -140,7 +124,7 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
   const touched = useRef(saved !== null);
   useEffect(() => {
     if (touched.current) return;
-    const next = { ...latest.current, toText: recipientsText(defaults.to), ccText: recipientsText(defaults.cc), subject: defaults.subject };
+    const next = { ...latest.current, toText: formatRecipientList(defaults.to), ccText: formatRecipientList(defaults.cc), subject: defaults.subject };
     latest.current = next;
     setFields(next);
   }, [defaults]);
@@ -259,8 +243,8 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
     send.mutate({
       caseId,
       inReplyToMessageId: defaults.inReplyToMessageId,
-      to: parseRecipients(fields.toText),
-      cc: parseRecipients(fields.ccText),
+      to: parseRecipientList(fields.toText),
+      cc: parseRecipientList(fields.ccText),
       subject: fields.subject,
       text: fields.bodyText,
       html: fields.bodyHtml,
