@@ -23,7 +23,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 for other in cyrus-imapd courier-imap; do
-  if [ ${#missing[@]} -gt 0 ] && [ "$(dpkg-query -W -f='${db:Status-Status}' "$other" 2>/dev/null)" = installed ]; then
+  if [[ " ${missing[*]} " == *" dovecot-imapd "* ]] && [ "$(dpkg-query -W -f='${db:Status-Status}' "$other" 2>/dev/null)" = installed ]; then
     # dovecot-imapd conflicts with it (both provide imap-server): apt would remove it without asking.
     echo "$other is installed here, and installing dovecot-imapd would remove it. Install ${missing[*]} yourself, or run the tests on another machine." >&2
     exit 1
