@@ -8,3 +8,4 @@ export * from './outbox';
 export * from './audit';
 export * from './answering';
 export * from './case-merge';
+export * from './pop3';

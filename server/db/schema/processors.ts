@@ -17,7 +17,8 @@ import { oauthProviders } from './oauth';
 import { id, timestamps } from './columns';
 import { users } from './users';
 
-export const processorType = pgEnum('processor_type', ['imap']);
+// pop3: polled (no push), messages told apart by UIDL (server/services/pop3-sync.ts).
+export const processorType = pgEnum('processor_type', ['imap', 'pop3']);
 
 // What the worker last reported. "inactive" and "needs a filter" are derived from
 // `active` and the filter count, never stored, so they cannot go stale.
@@ -74,6 +75,10 @@ export const emailProcessors = pgTable(
     // Seconds between checks (NOOP) of an idling connection; null: rely on IDLE and the poll. Servers
     // that announce new mail to IDLE clients only every minute or so (stock Cyrus, Courier) look at once.
     checkIntervalSeconds: integer('check_interval_seconds'),
+    // POP3 has no push: seconds between polls; null: POP3_POLL_INTERVAL_MS.
+    pollIntervalSeconds: integer('poll_interval_seconds'),
+    // POP3: null keeps every message on the server; N deletes a message N days after it was stored.
+    pop3DeleteAfterDays: integer('pop3_delete_after_days'),
     // The authserv-id (RFC 8601) that this mailbox's own mail server writes in Authentication-Results.
     // Null: results are not read at all, since any sender can write that header.
     authservId: text('authserv_id'),
