@@ -204,6 +204,8 @@ describe('an OAuth2 mailbox with access tokens of 60 s', () => {
     await eventually('ten quiet seconds', async () => Date.now(), (now) => now >= quietUntil, 15_000);
     console.info(`revoked grant: ${idp.tokenRequests.length - requestsAtRevoke} token request(s) from the revocation to ten seconds after the reconnect state`);
     expect(idp.tokenRequests.length - requestsAtRevoke).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker!.port}/metrics`)).text();
+    expect(metrics).toContain(`leopard_oauth_refresh_failures_total{processor="${processorId}"} 1`);
 
     await connectMailbox();
     const stored = await eventually('the mail that waited', () => storedAt(waiting), (rows) => rows.length === 2, 30_000);
