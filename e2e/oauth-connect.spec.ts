@@ -134,3 +134,27 @@ test('the admin connects a mailbox with OAuth2 on the provider page; it turns id
   expect(reply!.username).toBe(MAILBOX.email);
   expect(reply!.envelope.to).toEqual(['olga@customer.example']);
 });
+
+test('on the processor form, OAuth2 with a Microsoft 365 provider fills in its IMAP server and hides the password', async ({ page }) => {
+  await signIn(page, admin().email, admin().password);
+  await page.goto('/admin/oauth-providers');
+  await page.getByRole('button', { name: 'Add a provider' }).click();
+  const form = page.getByRole('form', { name: 'OAuth provider' });
+  await form.getByLabel('Name').fill('Contoso Microsoft 365');
+  await form.getByLabel('Directory (tenant) id').fill('contoso.onmicrosoft.com');
+  await form.getByLabel('Client (application) id').fill('11111111-2222-3333-4444-555555555555');
+  await form.getByLabel('Client secret').fill('a-secret-never-shown');
+  await expect(form.getByLabel('Scopes')).toHaveValue(/IMAP\.AccessAsUser\.All/);
+  await form.getByRole('button', { name: 'Save provider' }).click();
+  await expect(page.getByTestId('oauth-provider-table')).toContainText('Contoso Microsoft 365');
+
+  await page.goto('/admin/processors/new');
+  const processor = page.getByRole('form', { name: 'Email processor' });
+  await expect(processor.getByLabel('Password', { exact: true })).toBeVisible();
+  await processor.getByLabel('Sign-in method').selectOption('oauth2');
+  await expect(processor.getByLabel('Password', { exact: true })).toHaveCount(0);
+  await processor.getByLabel('OAuth provider').selectOption({ label: 'Contoso Microsoft 365' });
+  await expect(processor.getByLabel('Server / IP address')).toHaveValue('outlook.office365.com');
+  await expect(processor.getByLabel('Port')).toHaveValue('993');
+  await expect(processor.getByLabel('Use SSL')).toBeChecked();
+});

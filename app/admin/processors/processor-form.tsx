@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import type { ProcessorView } from '@/server/services/processors';
 import { describeEncryption, SUGGESTED_PORTS, sslAdvice } from '@/server/domain/processor-settings';
+import { providerPreset } from '@/server/domain/oauth-sign-in';
 import { CheckboxField, SelectField, TextField } from '../../components/field';
 import { fieldErrorsOf, messageOf } from '../../form-errors';
 import { useToast } from '../../toast';
@@ -157,6 +158,18 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
             name="oauthProviderId"
             defaultValue={processor?.oauthProviderId ?? ''}
             error={errors.oauthProviderId}
+            onChange={(e) => {
+              // The presets are filled-in custom providers: choosing Microsoft 365 or Google fills in its IMAP server
+              // when none is typed yet; the admin can still change it.
+              const kind = providers.data?.find((p) => p.id === e.target.value)?.kind;
+              const host = e.currentTarget.form?.elements.namedItem('host');
+              if ((kind === 'microsoft' || kind === 'google') && host instanceof HTMLInputElement && host.value.trim() === '') {
+                const imap = (kind === 'google' ? providerPreset('google') : providerPreset('microsoft', '')).imap;
+                host.value = imap.host;
+                setPort(String(imap.port));
+                setUseSsl(imap.useSsl);
+              }
+            }}
             hint={
               <>
                 Microsoft 365: outlook.office365.com, port 993, SSL. Google: imap.gmail.com, port 993, SSL. Providers are set up under{' '}
