@@ -373,7 +373,7 @@ function ComposerForm({ caseId, defaults, saved, savedUploads, attachmentLimitBy
             </label>{' '}
             <span className="muted small">{defaults.quote.header}</span>
           </summary>
-          <pre className="message-text small">{defaults.quote.text}</pre>
+          <pre className="composer-quote-text small">{defaults.quote.text}</pre>
         </details>
       )}
 
