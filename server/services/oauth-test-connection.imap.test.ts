@@ -15,6 +15,9 @@ import type { OAuthEnv } from './oauth-tokens';
 import { testProcessorConnection } from './processor-connection';
 import { createProcessor } from './processors';
 import { startSession } from './sessions';
+import { testOutgoingServer, updateOutgoingServer } from './outgoing-servers';
+import { createSelfSignedCert } from '../../test/harness/self-signed-cert';
+import { startSmtpServer } from '../../test/harness/smtp-server';
 
 const PUBLIC_URL = 'http://127.0.0.1:3997';
 const config = { publicUrl: PUBLIC_URL } as OAuthEnv;
@@ -80,6 +83,33 @@ describe('Test connection of an OAuth2 processor', () => {
     const before = idp.refreshRequests().length;
     await expect(testOf(id, USER.email)).resolves.toMatchObject({ ok: true, encryption: 'tls' });
     expect(idp.refreshRequests().length).toBe(before + 1);
+  });
+
+  it('the outgoing SMTP server of an OAuth2 mailbox is saved without a password and "Send a test mail" signs in with XOAUTH2', async () => {
+    const id = await connectedProcessor('sender@leopard.test', USER.email);
+    const cert = await createSelfSignedCert(dovecot.dir);
+    const smtp = await startSmtpServer({ tls: { certPem: cert.certPem, keyPem: cert.keyPem }, oauth2: { introspect: (token) => idp.introspect(token) } });
+    try {
+      const input = {
+        processorId: id,
+        mode: 'smtp' as const,
+        smtpHost: '127.0.0.1',
+        smtpPort: smtp.port,
+        smtpSecurity: 'starttls' as const,
+        smtpAllowUntrustedCert: true,
+        smtpLogin: '',
+        smtpPassword: '',
+        useMailboxPassword: true,
+        signature: '',
+        copyToSent: false,
+      };
+      await updateOutgoingServer({ db: testDb.db, actor: admin, key, input });
+      await expect(testOutgoingServer({ db: testDb.db, actor: admin, key, input, to: 'someone@customer.example' })).resolves.toMatchObject({ ok: true });
+      const [mail] = await smtp.waitForMails(1);
+      expect(mail!.username).toBe(USER.email);
+    } finally {
+      await smtp.close();
+    }
   });
 
   it('says the mail server refused the token when the signed-in user may not open that mailbox', async () => {

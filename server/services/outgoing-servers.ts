@@ -87,6 +87,8 @@ function bindingOf(input: Pick<OutgoingServerInput, 'smtpHost' | 'smtpPort' | 's
 async function passwordFor(db: DbOrTx, key: Buffer, row: ProcessorRow, input: OutgoingServerInput): Promise<{ password: string; source: 'typed' | 'stored' | 'mailbox' }> {
   const binding = bindingOf(input, row.login);
   if (input.smtpPassword !== '') return { password: input.smtpPassword, source: 'typed' };
+  // An OAuth2 mailbox has no password: it signs in to SMTP with its access token (XOAUTH2), see loadProcessorSmtp.
+  if (row.authMethod === 'oauth2') return { password: '', source: 'mailbox' };
   if (input.useMailboxPassword) {
     if (!mayUseMailboxPassword(row.host, binding.host)) {
       const message = mailboxPasswordRefusal(row.host, binding.host);
@@ -183,7 +185,10 @@ export async function testOutgoingServer({ db, actor, key, input, to }: TestOutg
     port: binding.port,
     security: binding.security,
     allowUntrustedCert: binding.allowUntrustedCert,
-    auth: { user: binding.login, pass: password.password },
+    auth:
+      row.authMethod === 'oauth2' && password.source === 'mailbox'
+        ? { user: binding.login, accessToken: (await getMailboxAccessToken({ db, key, config: env(), processorId: row.id })).accessToken }
+        : { user: binding.login, pass: password.password },
     clientName: row.emailAddress.split('@').pop(),
   };
   const raw = await composeRawMessage({
