@@ -43,6 +43,8 @@ const schema = z.object({
   WORKER_PORT: port(3001),
   WORKER_ID: optionalString,
   POLL_INTERVAL_MS: positiveMs(60_000),
+  // POP3 has no push: how often a POP3 mailbox is polled (a processor's own poll interval overrides it).
+  POP3_POLL_INTERVAL_MS: positiveMs(60_000),
   LEASE_TTL_MS: positiveMs(15_000),
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),

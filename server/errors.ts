@@ -17,6 +17,8 @@ export const APP_ERROR_STATUS = {
   IMAP_TLS: 400,
   IMAP_NO_INBOX: 400,
   IMAP_PROTOCOL: 400,
+  /** A POP3 server without UIDL: its messages cannot be told apart across sessions, so exactly-once is impossible. */
+  IMAP_NO_UIDL: 400,
   // OAuth2 mailboxes: the provider refused the sign-in (needs Reconnect), or could not be reached.
   OAUTH_RECONNECT_NEEDED: 400,
   OAUTH_PROVIDER: 400,

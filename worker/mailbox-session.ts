@@ -27,7 +27,6 @@ import {
   readSessionSettings,
   recordDeliveries,
   recordListingDiscrepancy,
-  reportSessionStatus,
   type SessionStatus,
   type SyncStart,
 } from '../server/services/mailbox-sync';
@@ -39,6 +38,7 @@ import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
 import { uidSets } from './uid-sets';
 import { WakeSignal } from './wake-signal';
+import { type MailboxSessionLike, SessionReporter } from './session-reporter';
 
 /** imapflow enters IDLE only after this much quiet (its default is 15 s, which delays push). */
 const IDLE_AFTER_MS = 200;
@@ -70,12 +70,12 @@ type SessionState = 'created' | 'running' | 'stopping' | 'stopped';
 
 class SessionStopped extends Error {}
 
-export class MailboxSession {
+export class MailboxSession implements MailboxSessionLike {
   private state: SessionState = 'created';
   private client: ImapFlow | null = null;
   private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
-  private lastReported: string | null = null;
+  private readonly reporter: SessionReporter;
   /** When the server last announced new mail: the start of the push latency we measure. */
   private announcedAt: number | null = null;
   /** The server announced new mail on its own while the connection idled (not in answer to a poll or check). */
@@ -99,7 +99,9 @@ export class MailboxSession {
     /** The processor's updated_at when this session started: an admin edit changes it. */
     readonly settingsVersion: number,
     private readonly deps: MailboxSessionDeps,
-  ) {}
+  ) {
+    this.reporter = new SessionReporter(deps.db, deps.metrics, processorId);
+  }
 
   start(): void {
     if (this.state !== 'created') return;
@@ -126,14 +128,8 @@ export class MailboxSession {
     return this.deps.log.child({ processorId: this.processorId });
   }
 
-  private async report(report: SessionStatus): Promise<void> {
-    const key = JSON.stringify(report);
-    if (key === this.lastReported) return;
-    this.lastReported = key;
-    for (const state of ['connecting', 'importing', 'idle', 'error']) {
-      this.deps.metrics.sessionState.set({ processor: this.processorId, state }, state === report.status ? 1 : 0);
-    }
-    await reportSessionStatus({ db: this.deps.db, processorId: this.processorId, report });
+  private report(report: SessionStatus): Promise<void> {
+    return this.reporter.report(report);
   }
 
   private async run(): Promise<void> {
@@ -176,9 +172,7 @@ export class MailboxSession {
       }
     }
     this.cancelTokenRenewal();
-    for (const state of ['connecting', 'importing', 'idle', 'error']) {
-      this.deps.metrics.sessionState.remove({ processor: this.processorId, state });
-    }
+    this.reporter.ended();
     this.deps.metrics.idleProbes.delete(this.processorId);
   }
 

@@ -22,6 +22,8 @@ import {
 } from '../server/services/leases';
 import { PROCESSORS_CHANNEL } from '../server/services/processors';
 import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
+import { Pop3Session } from './pop3-session';
+import type { MailboxSessionLike } from './session-reporter';
 
 /** Ticks this long after a foreign lease lapses, so Postgres's now() has certainly passed it. */
 const LAPSE_MARGIN_MS = 50;
@@ -39,7 +41,7 @@ export type SupervisorOptions = {
 };
 
 export class Supervisor {
-  private readonly sessions = new Map<string, MailboxSession>();
+  private readonly sessions = new Map<string, MailboxSessionLike>();
   private timer: NodeJS.Timeout | null = null;
   /** A tick at the moment another worker's next lease or heartbeat lapses. */
   private lapseTimer: NodeJS.Timeout | null = null;
@@ -154,12 +156,16 @@ export class Supervisor {
   private async startSessions(processorIds: string[]): Promise<void> {
     if (processorIds.length === 0 || this.stopped) return;
     const rows = await this.options.db
-      .select({ id: emailProcessors.id, updatedAt: emailProcessors.updatedAt })
+      .select({ id: emailProcessors.id, updatedAt: emailProcessors.updatedAt, type: emailProcessors.type })
       .from(emailProcessors)
       .where(inArray(emailProcessors.id, processorIds));
     for (const row of rows) {
       if (this.stopped) return;
-      const session = new MailboxSession(row.id, row.updatedAt.getTime(), this.options.sessionDeps);
+      // One more kind of mailbox session: leases, state and ingest work the same for both.
+      const session =
+        row.type === 'pop3'
+          ? new Pop3Session(row.id, row.updatedAt.getTime(), this.options.sessionDeps)
+          : new MailboxSession(row.id, row.updatedAt.getTime(), this.options.sessionDeps);
       this.sessions.set(row.id, session);
       session.start();
     }

@@ -66,7 +66,8 @@ export const processorSettingsSchema = z.object({
     .trim()
     .min(1, 'Enter the mail server, like mail.example.com.')
     .refine(isValidHost, 'Enter a host name (mail.example.com) or an IP address.'),
-  type: z.literal('imap', 'Only IMAP is supported.'),
+  // POP3: polled, messages told apart by UIDL (worker/pop3-session.ts).
+  type: z.enum(['imap', 'pop3'], 'Choose IMAP or POP3.'),
   port: z.coerce
     .number('Enter a port number.')
     .int('Enter a whole number.')
@@ -92,6 +93,22 @@ export const processorSettingsSchema = z.object({
     .int('Enter a whole number of seconds.')
     .min(1, 'Check at most once a second.')
     .max(3600, 'Check at least once an hour, or leave it empty.')
+    .nullable()
+    .optional(),
+  // POP3 only (it has no push): seconds between polls; empty means POP3_POLL_INTERVAL_MS (60 s by default).
+  pollIntervalSeconds: z
+    .number('Enter a number of seconds, or leave it empty.')
+    .int('Enter a whole number of seconds.')
+    .min(1, 'Poll at most once a second.')
+    .max(86_400, 'Poll at least once a day, or leave it empty.')
+    .nullable()
+    .optional(),
+  // POP3 only: empty keeps messages on the server; N deletes each N days after Leopard stored it.
+  pop3DeleteAfterDays: z
+    .number('Enter a number of days, or leave it empty.')
+    .int('Enter a whole number of days.')
+    .min(0, 'Enter 0 or more days.')
+    .max(3650, 'Keep it under ten years, or leave it empty.')
     .nullable()
     .optional(),
   // Sender authenticity (server/domain/authentication-results.ts): the authserv-id the mailbox's own mail

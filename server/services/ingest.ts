@@ -50,6 +50,7 @@ import {
 } from './case-intake';
 import { advanceCursor, lockProcessorForIngest } from './ingest-mailbox';
 import { findStoredUids, quarantineMessage } from './quarantine';
+import { findTakenUidls, type Pop3Message, recordTaken } from './pop3-taken';
 import { rawSha256 } from './same-mail';
 
 export type { IngestStage };
@@ -85,6 +86,11 @@ export type IngestBatchOptions = {
   /** Prepared ones are not parsed again. */
   messages: Array<FetchedMessage | PreparedMessage>;
   now?: Date;
+  /**
+   * POP3: each message's UIDL and size by the UID it is stored under (server/services/pop3-taken.ts). A UIDL
+   * already taken is skipped like a UID seen before; the rest are recorded as taken in this transaction.
+   */
+  pop3?: Map<number, Pop3Message>;
 };
 
 /** A transaction that lost a deadlock or serialization race is retried this many times in all. */
@@ -166,6 +172,10 @@ async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): 
     const now = opts.now ?? new Date();
     const results: IngestResult[] = [];
     const stored = await findStoredUids(tx, { processorId: opts.processorId, uidValidity: opts.uidValidity, uids: messages.map((m) => m.uid) });
+    if (opts.pop3) {
+      const taken = await findTakenUidls(tx, opts.processorId, messages.flatMap((m) => opts.pop3!.get(m.uid) ?? []));
+      for (const m of messages) if (taken.has(opts.pop3.get(m.uid)?.uidl ?? '')) stored.add(m.uid);
+    }
     const candidates: Candidate[] = [];
     for (const [index, message] of messages.entries()) {
       if (stored.has(message.uid)) {
@@ -182,6 +192,13 @@ async function runBatch(opts: IngestBatchOptions, messages: PreparedMessage[]): 
       start += await ingestRound(tx, ctx, { uidValidity: opts.uidValidity, now, importUntilUid: processor.importUntilUid }, candidates.slice(start), results);
     }
     const importedCount = messages.filter((m, i) => m.isImport && !isUidDuplicate(results[i]!)).length;
+    if (opts.pop3) {
+      const taken = messages.flatMap((m, i) => {
+        const pop3 = opts.pop3!.get(m.uid);
+        return pop3 && !isUidDuplicate(results[i]!) ? [{ ...pop3, uid: m.uid }] : [];
+      });
+      await recordTaken(tx, opts.processorId, taken, now);
+    }
     await advanceCursor(tx, {
       processorId: opts.processorId,
       uidValidity: opts.uidValidity,

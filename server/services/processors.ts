@@ -4,7 +4,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { open, seal } from '../crypto/secret-box';
 import type { Database, DbOrTx } from '../db/client';
-import { emailProcessors } from '../db/schema';
+import { emailProcessors, pop3Taken } from '../db/schema';
 import { deriveProcessorState, type ProcessorNotice, processorNotices, type ProcessorState } from '../domain/processor-state';
 import { secretExpiry, type SecretExpiry } from '../domain/oauth-sign-in';
 import type { CreateProcessorInput, UpdateProcessorInput } from '../domain/processor-settings';
@@ -21,7 +21,7 @@ export type ProcessorView = {
   name: string;
   active: boolean;
   host: string;
-  type: 'imap';
+  type: 'imap' | 'pop3';
   port: number;
   useSsl: boolean;
   login: string;
@@ -30,6 +30,9 @@ export type ProcessorView = {
   allowCleartextLogin: boolean;
   markSeen: boolean;
   checkIntervalSeconds: number | null;
+  /** POP3: seconds between polls (null: POP3_POLL_INTERVAL_MS) and days after which stored mail is deleted (null: kept). */
+  pollIntervalSeconds: number | null;
+  pop3DeleteAfterDays: number | null;
   authservId: string | null;
   dmarcFailNewContact: boolean;
   dmarcFailNoAutoReply: boolean;
@@ -70,6 +73,8 @@ const viewColumns = {
   allowCleartextLogin: emailProcessors.allowCleartextLogin,
   markSeen: emailProcessors.markSeen,
   checkIntervalSeconds: emailProcessors.checkIntervalSeconds,
+  pollIntervalSeconds: emailProcessors.pollIntervalSeconds,
+  pop3DeleteAfterDays: emailProcessors.pop3DeleteAfterDays,
   authservId: emailProcessors.authservId,
   dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
   dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
@@ -203,6 +208,7 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
     return await db.transaction(async (tx) => {
       const [current] = await tx
         .select({
+          type: emailProcessors.type,
           host: emailProcessors.host,
           login: emailProcessors.login,
           port: emailProcessors.port,
@@ -228,7 +234,9 @@ export async function updateProcessor({ db, actor, key, input }: UpdateProcessor
       if (authMethod === 'password' && !password && (!current.hasPassword || !mayReuseStoredPassword(current, requested))) {
         throw new AppError('VALIDATION', RETYPE_PASSWORD_MESSAGE, { fieldErrors: { password: RETYPE_PASSWORD_MESSAGE } });
       }
-      const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port;
+      const mailboxChanged = current.host !== settings.host || current.login !== settings.login || current.port !== settings.port || current.type !== settings.type;
+      // The UIDLs taken belong to the old mailbox (POP3): the new one's start over with the cursor.
+      if (mailboxChanged) await tx.delete(pop3Taken).where(eq(pop3Taken.processorId, id));
       await tx
         .update(emailProcessors)
         .set({

@@ -14,6 +14,8 @@ export type DovecotConfigParams = {
   instanceName: string;
   imapPort: number;
   imapsPort: number;
+  /** POP3 listeners of the same Dovecot (dovecot-pop3d), plain (STLS offered) and implicit TLS; none when not given. */
+  pop3Ports?: { pop3: number; pop3s: number };
   certPath: string;
   keyPath: string;
   /** passwd-file path, with %u: one file per user, holding password, uid, gid and home (see dovecot-users.ts). */
@@ -59,7 +61,7 @@ base_dir = ${p.dir}/run
 state_dir = ${p.dir}/state
 # Logs go to the master's stderr, which the harness reads (start-up detection, failure reports).
 log_path = /dev/stderr
-protocols = imap
+protocols = imap${p.pop3Ports ? ' pop3' : ''}
 listen = 127.0.0.1
 ssl = yes
 ssl_cert = <${p.certPath}
@@ -123,7 +125,27 @@ service imap-login {
 service imap {
   process_limit = ${p.limits.imapProcesses}
 }
-service anvil {
+${
+  p.pop3Ports
+    ? `protocol pop3 {
+  mail_max_userip_connections = ${p.limits.userIpConnections}
+  # The UIDL a message keeps for its life: its IMAP UID and the mailbox's UIDVALIDITY (Dovecot's default).
+  pop3_uidl_format = %08Xu%08Xv
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${p.pop3Ports.pop3}
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = ${p.pop3Ports.pop3s}
+    ssl = yes
+  }
+}
+`
+    : ''
+}service anvil {
   # Without this socket the auth process cannot reach anvil's penalty table and skips the auth
   # penalty. With it, every failed login from 127.0.0.1 delays the next logins of every test user
   # by 2-15 s (wrong-password tests would slow down the whole file). The socket must not exist at

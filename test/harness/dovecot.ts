@@ -73,6 +73,9 @@ export type DovecotHarness = {
   readonly host: '127.0.0.1';
   readonly imapPort: number;
   readonly imapsPort: number;
+  /** Dovecot's own POP3 service on the same users and mail: plain (offers STLS) and implicit TLS. */
+  readonly pop3Port: number;
+  readonly pop3sPort: number;
   /** The self-signed certificate both listeners present (CN=localhost, SAN localhost and 127.0.0.1). */
   readonly certPem: string;
   readonly dir: string;
@@ -113,7 +116,7 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
     chmodSync(dir, 0o755);
     for (const sub of ['run', 'state', 'mail']) mkdirSync(path.join(dir, sub), { mode: 0o755 });
     const cert = await createSelfSignedCert(dir);
-    const [imapPort, imapsPort] = (await freePorts(2)) as [number, number];
+    const [imapPort, imapsPort, pop3Port, pop3sPort] = (await freePorts(4)) as [number, number, number, number];
     const instanceName = `leopard-test-${randomBytes(4).toString('hex')}`;
     const users = new PasswdFiles(path.join(dir, 'users'));
     const confPath = path.join(dir, 'dovecot.conf');
@@ -126,6 +129,7 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
         instanceName,
         imapPort,
         imapsPort,
+        pop3Ports: { pop3: pop3Port, pop3s: pop3sPort },
         certPath: cert.certPath,
         keyPath: cert.keyPath,
         passwdFilePattern: users.pathPattern,
@@ -140,6 +144,8 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
       confPath,
       imapPort,
       imapsPort,
+      pop3Port,
+      pop3sPort,
       certPem: cert.certPem,
       instanceName,
       users,
@@ -165,6 +171,8 @@ type TestDovecotParams = {
   confPath: string;
   imapPort: number;
   imapsPort: number;
+  pop3Port: number;
+  pop3sPort: number;
   certPem: string;
   instanceName: string;
   users: PasswdFiles;
@@ -177,6 +185,8 @@ class TestDovecot implements DovecotHarness {
   readonly host = '127.0.0.1' as const;
   readonly imapPort: number;
   readonly imapsPort: number;
+  readonly pop3Port: number;
+  readonly pop3sPort: number;
   readonly certPem: string;
   readonly dir: string;
   readonly instanceName: string;
@@ -202,6 +212,8 @@ class TestDovecot implements DovecotHarness {
     this.params = params;
     this.imapPort = params.imapPort;
     this.imapsPort = params.imapsPort;
+    this.pop3Port = params.pop3Port;
+    this.pop3sPort = params.pop3sPort;
     this.certPem = params.certPem;
     this.dir = params.dir;
     this.instanceName = params.instanceName;
