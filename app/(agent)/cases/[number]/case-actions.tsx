@@ -10,6 +10,7 @@ import { fieldErrorsOf, messageOf } from '../../../form-errors';
 import { useToast } from '../../../toast';
 import { useTRPC } from '../../../trpc';
 import { STATUS_LABEL, STATUSES } from '../../components/case-status';
+import { MergeAction } from './case-work';
 import { SpamAction } from './spam-action';
 
 type Values = { status: CaseStatus; assignedToId: string; managedById: string; caseTypeId: string; casePriorityId: string };
@@ -42,6 +43,7 @@ export function CaseActions({ detail }: { detail: CaseHeader }) {
     <aside className="case-actions" aria-label="Actions">
       <CaseFieldsForm key={Object.values(saved).join('|')} caseId={detail.id} saved={saved} />
       <SpamAction caseId={detail.id} isSpam={detail.isSpam} />
+      {!detail.mergedInto && <MergeAction detail={detail} />}
     </aside>
   );
 }

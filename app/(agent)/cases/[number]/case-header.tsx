@@ -2,10 +2,13 @@ import Link from 'next/link';
 import type { CaseHeader as CaseHeaderData } from '@/server/services/cases';
 import { CaseStatusBadge } from '../../components/case-status';
 import { formatDateTime } from '../../components/format';
+import { ArrivedFromMerge, MergedNotice } from './case-work';
 
 export function CaseHeader({ detail: c }: { detail: CaseHeaderData }) {
   return (
     <header className="card case-header">
+      <MergedNotice detail={c} />
+      <ArrivedFromMerge detail={c} />
       <div className="case-title">
         <span className="mono muted">{c.caseNumber}</span>
         <h1>{c.subject || '(no subject)'}</h1>

@@ -8,6 +8,7 @@ import type { ThreadMessage } from '@/server/services/case-thread';
 import { messageOf } from '../../../form-errors';
 import { useTRPC } from '../../../trpc';
 import { formatBytes, formatDateTime } from '../../components/format';
+import { MessageCaseWork } from './case-work';
 import { MessageFrame } from './message-frame';
 
 const JOINED: Record<ThreadMessage['threadReason'], string> = {
@@ -210,6 +211,7 @@ export function MessageItem({ message: m }: { message: ThreadMessage }) {
           ))}
         </ul>
       )}
+      <MessageCaseWork messageId={m.id} />
     </article>
   );
 }
