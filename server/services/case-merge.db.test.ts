@@ -7,7 +7,7 @@ import { insertAttachment } from '../../test/harness/case-fixtures';
 import { type Catalog, createMailbox, seedCatalog } from '../../test/harness/ingest-fixtures';
 import { rawMail, uniqueMessageId } from '../../test/harness/raw-mail';
 import { createTestDatabase, type TestDatabase, useDatabaseForApp } from '../../test/harness/test-database';
-import { attachments, auditLog, caseMessages, cases, outbox } from '../db/schema';
+import { attachments, auditLog, caseDrafts, caseMessages, cases, outbox, replyUploads } from '../db/schema';
 import { formatCaseNumber } from '../domain/case-number';
 import { normalizeMessageId } from '../domain/message-id';
 import { AppError } from '../errors';
@@ -165,6 +165,30 @@ describe('merging a case into another', () => {
       `${formatCaseNumber(a.number)} was merged into ${formatCaseNumber(b.number)}: merge into ${formatCaseNumber(b.number)} instead.`,
     );
     expect((await refusal(mergeCase({ db: testDb.db, actor, sourceCaseId: c.caseId, targetNumber: 99_999_999 }))).code).toBe('NOT_FOUND');
+  });
+
+  it("takes an agent's unsent draft and its file along, unless the agent already writes on the target", async () => {
+    const a = await caseWithMail('Draft here', 0);
+    const b = await caseWithMail('Draft there', 0);
+    await testDb.db.insert(caseDrafts).values([
+      { userId: catalog.users.agent, caseId: a.caseId, bodyText: 'Half a reply', subject: `${a.tag} Re: Draft here` },
+      { userId: catalog.users.manager, caseId: a.caseId, bodyText: 'Manager on the merged case' },
+      { userId: catalog.users.manager, caseId: b.caseId, bodyText: 'Manager on the target' },
+    ]);
+    await testDb.db.insert(replyUploads).values({ caseId: a.caseId, uploaderId: catalog.users.agent, filename: 'photo.jpg', size: 3, content: Buffer.from('jpg') });
+
+    await mergeCase({ db: testDb.db, actor, sourceCaseId: a.caseId, targetNumber: b.number });
+
+    const drafts = await testDb.db.select({ userId: caseDrafts.userId, caseId: caseDrafts.caseId, bodyText: caseDrafts.bodyText }).from(caseDrafts).where(inArray(caseDrafts.caseId, [a.caseId, b.caseId]));
+    expect(drafts).toEqual(
+      expect.arrayContaining([
+        { userId: catalog.users.agent, caseId: b.caseId, bodyText: 'Half a reply' },
+        { userId: catalog.users.manager, caseId: b.caseId, bodyText: 'Manager on the target' },
+        { userId: catalog.users.manager, caseId: a.caseId, bodyText: 'Manager on the merged case' },
+      ]),
+    );
+    const [upload] = await testDb.db.select({ caseId: replyUploads.caseId }).from(replyUploads).where(eq(replyUploads.uploaderId, catalog.users.agent));
+    expect(upload!.caseId).toBe(b.caseId);
   });
 });
 

@@ -6,7 +6,7 @@
 // rows, records what moved in case_moves, writes the audit row and NOTIFYs case.updated / case.created for
 // every case involved, so colleagues' open pages follow. Messages keep their created_at, so a merged thread
 // interleaves both conversations in the order they happened. Attachments belong to their message and move
-// with it; outbox rows (delivery state, retries) follow their message's case.
+// with it; outbox rows (delivery state, retries) follow their message's case; unsent drafts follow a merge.
 //
 // Mail arriving at the same moment: the intake locks the case it writes into (the search trigger, and the
 // foreign key check), so it either commits before a merge takes the lock (and its message moves with the
@@ -14,7 +14,7 @@
 // merged case on to where it was merged, drizzle/migrations/0019_case_merge_follow.sql).
 import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, DbOrTx, Transaction } from '../db/client';
-import { caseMessages, caseMoves, cases, outbox } from '../db/schema';
+import { caseDrafts, caseMessages, caseMoves, cases, outbox, replyUploads } from '../db/schema';
 import { formatCaseNumber } from '../domain/case-number';
 import {
   canUndoMerge,
@@ -111,6 +111,29 @@ async function touch(tx: Transaction, caseId: string, set: Partial<typeof cases.
   return row!;
 }
 
+/**
+ * A reply an agent was writing on the merged case goes along with its files, so the merge loses nothing
+ * they typed; an agent who already has a draft on the target keeps that one (one draft per agent and case),
+ * and the other stays with the merged case. Undo leaves drafts where they are.
+ */
+async function moveDrafts(tx: Transaction, sourceId: string, targetId: string): Promise<void> {
+  const moved = await tx
+    .update(caseDrafts)
+    .set({ caseId: targetId })
+    .where(
+      and(
+        eq(caseDrafts.caseId, sourceId),
+        sql`not exists (select 1 from ${caseDrafts} t where t.case_id = ${targetId} and t.user_id = ${caseDrafts.userId})`,
+      ),
+    )
+    .returning({ userId: caseDrafts.userId });
+  if (moved.length === 0) return;
+  await tx
+    .update(replyUploads)
+    .set({ caseId: targetId })
+    .where(and(eq(replyUploads.caseId, sourceId), inArray(replyUploads.uploaderId, moved.map((d) => d.userId))));
+}
+
 /** The case at the end of each case's merge chain (itself when it was never merged), in one query. */
 export async function finalCaseIds(db: DbOrTx, caseIds: string[]): Promise<Map<string, string>> {
   if (caseIds.length === 0) return new Map();
@@ -148,6 +171,7 @@ export async function mergeCase({ db, actor, sourceCaseId, targetNumber }: Merge
       .where(and(eq(outbox.caseId, source!.id), isNull(outbox.caseMessageId)))
       .returning({ id: outbox.id });
     const targetTookContact = target!.contactId === null && source!.contactId !== null;
+    await moveDrafts(tx, source!.id, target!.id);
 
     const updatedSource = await touch(tx, source!.id, { mergedIntoId: target!.id, mergedAt: new Date(), status: 'closed' });
     const updatedTarget = await touch(tx, target!.id, targetTookContact ? { contactId: source!.contactId } : {});
