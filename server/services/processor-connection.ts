@@ -6,6 +6,7 @@ import type { Database } from '../db/client';
 import { mayReuseStoredPassword, RETYPE_PASSWORD_MESSAGE } from '../domain/stored-password-reuse';
 import { AppError } from '../errors';
 import { testImapConnection } from '../mail/imap-probe';
+import { testPop3Connection } from '../mail/pop3-probe';
 import { type AuditActor, recordAudit } from './audit';
 import { loadImapSettings } from './processors';
 import { getMailboxAccessToken, type OAuthEnv, tokenRefusedByServer } from './oauth-tokens';
@@ -16,15 +17,21 @@ export type TestProcessorConnectionOptions = {
   key: Buffer;
   /** For OAuth2 processors: the providers given by the environment. */
   oauthConfig?: OAuthEnv;
-  input: { id?: string; host: string; port: number; useSsl: boolean; login: string; password?: string; allowUntrustedCert: boolean; allowCleartextLogin?: boolean };
+  input: { id?: string; type?: 'imap' | 'pop3'; host: string; port: number; useSsl: boolean; login: string; password?: string; allowUntrustedCert: boolean; allowCleartextLogin?: boolean };
 };
+
+/** IMAP or POP3: the same settings, the same result, failures with the same codes. */
+function probeFor(type: 'imap' | 'pop3' | undefined) {
+  return type === 'pop3' ? testPop3Connection : testImapConnection;
+}
 
 export async function testProcessorConnection({ db, actor, key, input, oauthConfig }: TestProcessorConnectionOptions) {
   if (input.id && oauthConfig) {
     const stored = await loadImapSettings({ db, id: input.id, key });
     if (stored.authMethod === 'oauth2') return testOAuthConnection({ db, actor, key, oauthConfig, id: input.id, typed: input });
   }
-  const { id, password, ...typed } = input;
+  const { id, password, type, ...typed } = input;
+  const probe = probeFor(type);
   const settings = { ...typed, allowCleartextLogin: typed.allowCleartextLogin ?? false };
   const usedStoredPassword = !password;
   const audit = (outcome: string) =>
@@ -52,7 +59,7 @@ export async function testProcessorConnection({ db, actor, key, input, oauthConf
     effectivePassword = stored.password;
   }
   try {
-    const result = await testImapConnection({ ...settings, password: effectivePassword });
+    const result = await probe({ ...settings, password: effectivePassword });
     await audit('connected');
     return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
   } catch (err) {
@@ -99,7 +106,7 @@ async function testOAuthConnection({
     throw err;
   }
   try {
-    const result = await testImapConnection({ ...settings, accessToken });
+    const result = await probeFor(typed.type)({ ...settings, accessToken });
     await audit('connected');
     return { ok: true as const, messageCount: result.messageCount, encryption: result.encryption };
   } catch (err) {

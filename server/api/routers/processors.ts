@@ -34,6 +34,7 @@ export const processorsRouter = router({
     .input(
       z.object({
         id: z.uuid().optional(),
+        type: z.enum(['imap', 'pop3']).default('imap'),
         host: z.string().trim().min(1, 'Enter the mail server.'),
         port: z.coerce.number().int().min(1, 'Ports run from 1 to 65535.').max(65535, 'Ports run from 1 to 65535.'),
         useSsl: z.boolean(),
