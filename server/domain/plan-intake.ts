@@ -44,8 +44,11 @@ export type IntakeItem = {
 export type StoredByMessageId = { messageId: string; caseMessageId: string; caseNumber: number; sha256: string | null };
 
 export type IntakeFacts = {
-  /** Stored cases by number, for every subject tag of the items. */
+  /** Stored cases by number, for every subject tag of the items (a merged case: the case at the end of its
+   * merge chain, server/domain/case-merge.ts). */
   casesByNumber: Map<number, string>;
+  /** Tagged cases that were merged: the number of the case each one's mail goes to now. */
+  mergedTags?: Map<number, number>;
   /** Stored messages (any mailbox, either direction) whose Message-ID an item refers to, oldest case first. */
   referenceHits: ReferenceHit[];
   /** This mailbox's stored inbound messages by Message-ID, oldest first. */
@@ -141,7 +144,11 @@ function planOne(
     }),
   ];
   const decision = resolveThread({
-    tagCaseIds: keys.caseNumbers.map((n) => ({ caseNumber: n, caseId: facts.casesByNumber.get(n) ?? null })),
+    tagCaseIds: keys.caseNumbers.map((n) => ({
+      caseNumber: n,
+      caseId: facts.casesByNumber.get(n) ?? null,
+      ...(facts.mergedTags?.has(n) ? { mergedIntoNumber: facts.mergedTags.get(n)! } : {}),
+    })),
     referenceHits: hits,
     inReplyTo: item.inReplyTo,
     references: item.references,

@@ -13,6 +13,11 @@ describe('resolveThread', () => {
     expect(decision).toEqual({ kind: 'tag', caseId: 'case-a', caseNumber: 1234 });
   });
 
+  it('adds a message tagged with a merged case to the case it was merged into, and says so', () => {
+    const decision = resolveThread({ ...noEvidence, tagCaseIds: [{ caseNumber: 12, caseId: 'case-30', mergedIntoNumber: 30 }] });
+    expect(decision).toEqual({ kind: 'tag', caseId: 'case-30', caseNumber: 12, note: 'LC0000012 was merged into LC0000030.' });
+  });
+
   it('uses the first tag that names an existing case', () => {
     const decision = resolveThread({
       ...noEvidence,

@@ -28,8 +28,9 @@ export type ThreadHeaders = {
   references: string[];
 };
 
-/** One subject tag and the id of the case with that number, or null when there is no such case. */
-export type TagLookup = { caseNumber: number; caseId: string | null };
+/** One subject tag and the id of the case with that number, or null when there is no such case. For a
+ * merged case, caseId is the case at the end of its merge chain and mergedIntoNumber that case's number. */
+export type TagLookup = { caseNumber: number; caseId: string | null; mergedIntoNumber?: number };
 
 /** A stored message (inbound, or an auto-reply we sent) whose Message-ID the new message names. */
 export type ReferenceHit = { messageId: string; caseId: string };
@@ -64,7 +65,7 @@ export function resolveThread(input: ResolveThreadInput): ThreadDecision {
   const notes: string[] = [];
 
   const missingTags = input.tagCaseIds.filter((t) => t.caseId === null).map((t) => formatCaseNumber(t.caseNumber));
-  const tagged = input.tagCaseIds.find((t): t is { caseNumber: number; caseId: string } => t.caseId !== null);
+  const tagged = input.tagCaseIds.find((t): t is TagLookup & { caseId: string } => t.caseId !== null);
   if (missingTags.length > 0) {
     const listed = missingTags.join(', ');
     notes.push(missingTags.length === 1 ? `The subject names ${listed}, which is not a case.` : `The subject names ${listed}, which are not cases.`);
@@ -73,6 +74,9 @@ export function resolveThread(input: ResolveThreadInput): ThreadDecision {
   const byReference = findReferencedCase(input);
 
   if (tagged) {
+    if (tagged.mergedIntoNumber !== undefined) {
+      notes.push(`${formatCaseNumber(tagged.caseNumber)} was merged into ${formatCaseNumber(tagged.mergedIntoNumber)}.`);
+    }
     const otherTags = input.tagCaseIds
       .filter((t) => t.caseId !== null && t.caseId !== tagged.caseId)
       .map((t) => formatCaseNumber(t.caseNumber));

@@ -38,7 +38,7 @@ import type { CaseEvent } from '../realtime/events';
 import { caseEventSummary, publishCaseEvents } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
 import { findStoredByMessageId } from './same-mail';
-import { finalCaseIds } from './case-merge';
+import { finalCases } from './case-merge';
 
 /** Where in the intake a failure happened; quarantine rows record it for the admin. */
 export type IngestStage = 'parse' | 'store' | 'thread' | 'filters' | 'contact' | 'case' | 'attachments' | 'auto-reply' | 'notify';
@@ -209,10 +209,11 @@ async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: Pa
     contactsByAddress.set(key, [...(contactsByAddress.get(key) ?? []), c]);
   }
   // A tag of a merged case names the case at the end of its merge chain (server/domain/case-merge.ts).
-  const merged = tagged.filter((c) => c.mergedIntoId !== null).map((c) => c.id);
-  const finalIds = merged.length === 0 ? new Map<string, string>() : await finalCaseIds(tx, merged);
+  const merged = tagged.filter((c) => c.mergedIntoId !== null);
+  const finals = merged.length === 0 ? new Map<string, { id: string; number: number }>() : await finalCases(tx, merged.map((c) => c.id));
   return {
-    casesByNumber: new Map(tagged.map((c) => [c.number, finalIds.get(c.id) ?? c.id])),
+    casesByNumber: new Map(tagged.map((c) => [c.number, finals.get(c.id)?.id ?? c.id])),
+    mergedTags: new Map(merged.map((c) => [c.number, finals.get(c.id)!.number])),
     referenceHits: hits.flatMap((h) => (h.messageId === null ? [] : [{ messageId: h.messageId, caseId: h.caseId }])),
     storedByMessageId: stored,
     contactsByAddress,

@@ -136,6 +136,8 @@ describe('merging a case into another', () => {
 
     const tagged = await ingest(rawMail({ subject: `Re: ${a.tag} Broken login`, messageId: uniqueMessageId('late') }));
     expect(tagged).toMatchObject({ kind: 'appended', caseId: b.caseId, reason: 'tag' });
+    const [joined] = await testDb.db.select({ threadNote: caseMessages.threadNote }).from(caseMessages).where(eq(caseMessages.id, tagged.caseMessageId));
+    expect(joined!.threadNote).toBe(`${formatCaseNumber(a.number)} was merged into ${formatCaseNumber(b.number)}.`);
 
     const referenced = await ingest(rawMail({ subject: 'Re: Broken login', inReplyTo: a.messageIds[0], messageId: uniqueMessageId('late') }));
     expect(referenced).toMatchObject({ kind: 'appended', caseId: b.caseId, reason: 'reference' });
@@ -151,6 +153,8 @@ describe('merging a case into another', () => {
 
     const result = await ingest(rawMail({ subject: `Re: ${a.tag} Chain one`, messageId: uniqueMessageId('chain') }));
     expect(result).toMatchObject({ kind: 'appended', caseId: c.caseId, reason: 'tag' });
+    const [joined] = await testDb.db.select({ threadNote: caseMessages.threadNote }).from(caseMessages).where(eq(caseMessages.id, result.caseMessageId));
+    expect(joined!.threadNote).toBe(`${formatCaseNumber(a.number)} was merged into ${formatCaseNumber(c.number)}.`);
     expect((await census([a.caseId, b.caseId, c.caseId])).total).toBe(4);
     expect(await messagesOf(c.caseId)).toHaveLength(4);
   });

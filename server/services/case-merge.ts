@@ -134,23 +134,29 @@ async function moveDrafts(tx: Transaction, sourceId: string, targetId: string): 
     .where(and(eq(replyUploads.caseId, sourceId), inArray(replyUploads.uploaderId, moved.map((d) => d.userId))));
 }
 
-/** The case at the end of each case's merge chain (itself when it was never merged), in one query. */
-export async function finalCaseIds(db: DbOrTx, caseIds: string[]): Promise<Map<string, string>> {
+/** The case at the end of each case's merge chain (itself when it was never merged), with its number, in one query. */
+export async function finalCases(db: DbOrTx, caseIds: string[]): Promise<Map<string, { id: string; number: number }>> {
   if (caseIds.length === 0) return new Map();
   const ids = sql.join(
     [...new Set(caseIds)].map((id) => sql`${id}::uuid`),
     sql`, `,
   );
-  const rows = await db.execute<{ id: string; merged_into_id: string | null }>(sql`
-    with recursive chain(id, merged_into_id, depth) as (
-      select id, merged_into_id, 0 from cases where id in (${ids})
+  const rows = await db.execute<{ id: string; merged_into_id: string | null; number: string | number }>(sql`
+    with recursive chain(id, merged_into_id, number, depth) as (
+      select id, merged_into_id, number, 0 from cases where id in (${ids})
       union
-      select c.id, c.merged_into_id, chain.depth + 1 from cases c join chain on c.id = chain.merged_into_id
+      select c.id, c.merged_into_id, c.number, chain.depth + 1 from cases c join chain on c.id = chain.merged_into_id
        where chain.depth < 1000
     )
-    select distinct id, merged_into_id from chain`);
+    select distinct id, merged_into_id, number from chain`);
   const mergedInto = new Map(rows.map((r) => [r.id, r.merged_into_id]));
-  return new Map(caseIds.map((id) => [id, finalCaseOf(id, mergedInto)]));
+  const numberOf = new Map(rows.map((r) => [r.id, Number(r.number)]));
+  return new Map(
+    caseIds.map((id) => {
+      const final = finalCaseOf(id, mergedInto);
+      return [id, { id: final, number: numberOf.get(final)! }];
+    }),
+  );
 }
 
 export type MergeCaseOptions = { db: Database; actor: AuditActor; sourceCaseId: string; targetNumber: number };
