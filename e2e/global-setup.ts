@@ -19,7 +19,7 @@ import { E2E_PORT } from './playwright.config';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER_START_TIMEOUT_MS = 60_000;
 /** Mailboxes the specs can connect processors to; each spec uses its own. */
-const E2E_MAILBOX_COUNT = 8;
+const E2E_MAILBOX_COUNT = 9;
 
 async function createDatabase(): Promise<{ url: string; cleanup: () => Promise<void> }> {
   if (process.env.DATABASE_URL) {
@@ -102,6 +102,8 @@ export default async function globalSetup() {
   process.env.E2E_ADMIN_EMAIL = adminEmail;
   process.env.E2E_ADMIN_PASSWORD = adminPassword;
   process.env.E2E_IMAP_PORT = String(dovecot.imapPort);
+  // Dovecot's own POP3 service on the same mailboxes (plain port, upgraded with STLS).
+  process.env.E2E_POP3_PORT = String(dovecot.pop3Port);
   // A spec pauses this worker (SIGSTOP) to see what happens when only a worker without a transport runs.
   process.env.E2E_WORKER_PID = String(worker.child.pid);
   // Specs that set up mailboxes through the services seal passwords with the same key as the app.

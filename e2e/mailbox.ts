@@ -11,6 +11,7 @@ export function mailbox(index: number): E2eMailbox {
 }
 
 export const imapPort = () => Number(process.env.E2E_IMAP_PORT);
+export const pop3Port = () => Number(process.env.E2E_POP3_PORT);
 
 export async function deliver(box: E2eMailbox, raw: string): Promise<void> {
   const client = new ImapFlow({

@@ -35,8 +35,9 @@ describe('processor settings', () => {
     expect(fieldErrors({ ...valid, port })).toHaveProperty('port');
   });
 
-  it('refuses a POP3 type, which the seed lists only as upcoming', () => {
-    expect(fieldErrors({ ...valid, type: 'pop3' })).toEqual({ type: 'Only IMAP is supported.' });
+  it('accepts IMAP and POP3 and refuses any other type', () => {
+    expect(fieldErrors({ ...valid, type: 'pop3' })).toEqual({});
+    expect(fieldErrors({ ...valid, type: 'exchange' })).toEqual({ type: 'Choose IMAP or POP3.' });
   });
 
   it.each(['mail.example.com', 'localhost', '127.0.0.1', '::1', 'imap-1.mail.example.co.uk'])('accepts host %s', (host) => {
@@ -128,5 +129,16 @@ describe('OAuth2 sign-in on the processor form', () => {
   it('a password processor still needs its login and password', () => {
     const result = createProcessorSchema.safeParse({ ...oauth, authMethod: 'password' });
     expect(result.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['login', 'password']);
+  });
+});
+
+describe('sslAdvice for POP3', () => {
+  it('suggests SSL for port 995 and plain POP3 with STLS for port 110, as words only', () => {
+    expect(sslAdvice(995, false, 'pop3')).toBe('Port 995 usually expects SSL: tick Use SSL unless your server says otherwise.');
+    expect(sslAdvice(110, true, 'pop3')).toBe('Port 110 is usually plain POP3, upgraded with STLS: untick Use SSL unless your server expects SSL on it.');
+    expect(sslAdvice(995, true, 'pop3')).toBeNull();
+    expect(sslAdvice(110, false, 'pop3')).toBeNull();
+    // IMAP's ports mean nothing for POP3.
+    expect(sslAdvice(993, false, 'pop3')).toBeNull();
   });
 });

@@ -8,6 +8,18 @@ export const SUGGESTED_PORTS = [
   { port: 993, label: '993 – IMAP over SSL (IMAPS)', useSsl: true },
 ] as const;
 
+/** POP3's ports: 110 plain (upgraded with STLS), 995 over SSL. */
+export const SUGGESTED_POP3_PORTS = [
+  { port: 110, label: '110 – POP3', useSsl: false },
+  { port: 995, label: '995 – POP3 over SSL (POP3S)', useSsl: true },
+] as const;
+
+export type MailboxProtocol = 'imap' | 'pop3';
+
+export function suggestedPorts(type: MailboxProtocol) {
+  return type === 'pop3' ? SUGGESTED_POP3_PORTS : SUGGESTED_PORTS;
+}
+
 /** The seed suggests SSL for ports 585 and 993. */
 export function suggestsSsl(port: number): boolean {
   return SUGGESTED_PORTS.some((p) => p.port === port && p.useSsl);
@@ -19,23 +31,25 @@ export function suggestsSsl(port: number): boolean {
  * was shown) is never undone by typing a port. Ports other than the seed's three get no advice:
  * servers on custom ports differ.
  */
-export function sslAdvice(port: number, useSsl: boolean): string | null {
-  const known = SUGGESTED_PORTS.find((p) => p.port === port);
+export function sslAdvice(port: number, useSsl: boolean, type: MailboxProtocol = 'imap'): string | null {
+  const known = suggestedPorts(type).find((p) => p.port === port);
   if (!known || known.useSsl === useSsl) return null;
   return known.useSsl
     ? `Port ${port} usually expects SSL: tick Use SSL unless your server says otherwise.`
-    : `Port ${port} is usually plain IMAP, upgraded with STARTTLS: untick Use SSL unless your server expects SSL on it.`;
+    : type === 'pop3'
+      ? `Port ${port} is usually plain POP3, upgraded with STLS: untick Use SSL unless your server expects SSL on it.`
+      : `Port ${port} is usually plain IMAP, upgraded with STARTTLS: untick Use SSL unless your server expects SSL on it.`;
 }
 
 export type ConnectionEncryption = 'tls' | 'starttls' | 'none';
 
 /** How "Test connection" names the encryption of the session it opened; `warning` when there was none. */
-export function describeEncryption(encryption: ConnectionEncryption): { text: string; warning: boolean } {
+export function describeEncryption(encryption: ConnectionEncryption, type: MailboxProtocol = 'imap'): { text: string; warning: boolean } {
   switch (encryption) {
     case 'tls':
       return { text: 'Encrypted with SSL/TLS from the first byte.', warning: false };
     case 'starttls':
-      return { text: 'Encrypted: the connection was upgraded with STARTTLS before the login.', warning: false };
+      return { text: `Encrypted: the connection was upgraded with ${type === 'pop3' ? 'STLS' : 'STARTTLS'} before the login.`, warning: false };
     case 'none':
       return {
         text: 'NOT encrypted: the password and every mail cross the network in cleartext, readable on the way. Use SSL or a server that offers STARTTLS if you can.',

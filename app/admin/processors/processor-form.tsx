@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import type { ProcessorView } from '@/server/services/processors';
-import { describeEncryption, SUGGESTED_PORTS, sslAdvice } from '@/server/domain/processor-settings';
+import { describeEncryption, type MailboxProtocol, sslAdvice, suggestedPorts } from '@/server/domain/processor-settings';
 import { providerPreset } from '@/server/domain/oauth-sign-in';
 import { CheckboxField, SelectField, TextField } from '../../components/field';
 import { fieldErrorsOf, messageOf } from '../../form-errors';
@@ -20,7 +20,7 @@ function readForm(form: HTMLFormElement) {
     name: text('name'),
     active: data.get('active') === 'on',
     host: text('host').trim(),
-    type: 'imap' as const,
+    type: (text('type') === 'pop3' ? 'pop3' : 'imap') as MailboxProtocol,
     port: Number(text('port')),
     useSsl: data.get('useSsl') === 'on',
     login: text('login'),
@@ -33,6 +33,9 @@ function readForm(form: HTMLFormElement) {
     markSeen: data.get('markSeen') === 'on',
     // Empty: no check beside push. A value that is not a whole number is left for the server to refuse.
     checkIntervalSeconds: text('checkIntervalSeconds').trim() === '' ? null : Number(text('checkIntervalSeconds')),
+    // POP3 only (the fields are not shown for IMAP, so these read empty: null).
+    pollIntervalSeconds: text('pollIntervalSeconds').trim() === '' ? null : Number(text('pollIntervalSeconds')),
+    pop3DeleteAfterDays: text('pop3DeleteAfterDays').trim() === '' ? null : Number(text('pop3DeleteAfterDays')),
     authservId: text('authservId').trim(),
     dmarcFailNewContact: data.get('dmarcFailNewContact') === 'on',
     dmarcFailNoAutoReply: data.get('dmarcFailNoAutoReply') === 'on',
@@ -49,6 +52,9 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
   // Use SSL changes only when the admin clicks it; the port only earns words beside it (sslAdvice).
   const [useSsl, setUseSsl] = useState(processor?.useSsl ?? true);
   const [port, setPort] = useState(String(processor?.port ?? 993));
+  const [type, setType] = useState<MailboxProtocol>(processor?.type ?? 'imap');
+  // A new processor's port follows the type until the admin types one; a port the admin chose is never changed.
+  const [portTouched, setPortTouched] = useState(Boolean(processor));
   // Active follows the saved state: Deactivate/Activate on the page change it on the server, and a
   // later Save must send what is true now, not what the form was loaded with.
   const savedActive = processor?.active ?? true;
@@ -96,6 +102,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
     try {
       const result = await testConnection.mutateAsync({
         id: processor?.id,
+        type: v.type,
         host: v.host,
         port: v.port,
         useSsl: v.useSsl,
@@ -104,7 +111,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
         allowUntrustedCert: v.allowUntrustedCert,
         allowCleartextLogin: v.allowCleartextLogin,
       });
-      const encryption = describeEncryption(result.encryption);
+      const encryption = describeEncryption(result.encryption, v.type);
       const text = `Connected and signed in. INBOX holds ${result.messageCount} message${result.messageCount === 1 ? '' : 's'}.`;
       setTest(encryption.warning ? { ok: true, text, warning: encryption.text } : { ok: true, text: `${text} ${encryption.text}` });
     } catch (err) {
@@ -118,8 +125,20 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
         <TextField label="Email address" name="emailAddress" type="email" defaultValue={processor?.emailAddress} error={errors.emailAddress} required />
         <TextField label="Name" name="name" defaultValue={processor?.name} error={errors.name} hint='For example "Support" or "Sales".' required />
         <TextField label="Server / IP address" name="host" defaultValue={processor?.host} error={errors.host} hint="For example mail.example.com" required />
-        <SelectField label="Type" name="type" defaultValue="imap" error={errors.type} hint="POP3 is not supported yet.">
+        <SelectField
+          label="Type"
+          name="type"
+          value={type}
+          error={errors.type}
+          hint={type === 'pop3' ? 'POP3 has no push: Leopard polls the mailbox (every 60 s unless set below).' : 'IMAP: new mail is pushed (IDLE).'}
+          onChange={(e) => {
+            const next: MailboxProtocol = e.target.value === 'pop3' ? 'pop3' : 'imap';
+            setType(next);
+            if (!portTouched) setPort(next === 'pop3' ? '995' : '993');
+          }}
+        >
           <option value="imap">IMAP</option>
+          <option value="pop3">POP3</option>
         </SelectField>
         <TextField
           label="Port"
@@ -128,15 +147,18 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           inputMode="numeric"
           min={1}
           max={65535}
-          list="imap-ports"
+          list={`${type}-ports`}
           value={port}
           error={errors.port}
-          hint="Usually 143 (IMAP), 585 (IMAP-SSL) or 993 (IMAPS)."
-          onChange={(e) => setPort(e.target.value)}
+          hint={type === 'pop3' ? 'Usually 110 (POP3, upgraded with STLS) or 995 (POP3S).' : 'Usually 143 (IMAP), 585 (IMAP-SSL) or 993 (IMAPS).'}
+          onChange={(e) => {
+            setPort(e.target.value);
+            setPortTouched(true);
+          }}
           required
         />
-        <datalist id="imap-ports">
-          {SUGGESTED_PORTS.map((p) => (
+        <datalist id={`${type}-ports`}>
+          {suggestedPorts(type).map((p) => (
             <option key={p.port} value={p.port}>
               {p.label}
             </option>
@@ -213,7 +235,7 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           name="useSsl"
           checked={useSsl}
           onChange={(e) => setUseSsl(e.target.checked)}
-          hint={<span data-testid="ssl-advice">{sslAdvice(Number(port), useSsl) ?? 'Recommended for ports 585 and 993.'}</span>}
+          hint={<span data-testid="ssl-advice">{sslAdvice(Number(port), useSsl, type) ?? (type === 'pop3' ? 'Recommended for port 995.' : 'Recommended for ports 585 and 993.')}</span>}
         />
         <CheckboxField
           label="Active"
@@ -240,6 +262,33 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           defaultChecked={processor?.allowCleartextLogin ?? false}
           hint="Off: without SSL, Leopard sends the password only after STARTTLS. Tick only for a server on a network you trust that offers neither: the password then crosses the network readable."
         />
+        {type === 'pop3' ? (
+          <>
+            <TextField
+              label="Poll every (seconds)"
+              name="pollIntervalSeconds"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={86400}
+              defaultValue={processor?.pollIntervalSeconds ?? ''}
+              error={errors.pollIntervalSeconds}
+              hint="Leave empty for the worker's POP3_POLL_INTERVAL_MS (60 s by default)."
+            />
+            <TextField
+              label="Delete from the server after (days)"
+              name="pop3DeleteAfterDays"
+              type="number"
+              inputMode="numeric"
+              min={0}
+              max={3650}
+              defaultValue={processor?.pop3DeleteAfterDays ?? ''}
+              error={errors.pop3DeleteAfterDays}
+              hint="Leave empty to keep every message on the server. A message is deleted only once Leopard has stored it, this many days after."
+            />
+          </>
+        ) : (
+        <>
         <CheckboxField
           label="Mark as read on the server"
           name="markSeen"
@@ -257,6 +306,8 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
           error={errors.checkIntervalSeconds}
           hint="Leave empty when the server pushes new mail at once (Dovecot). Stock Cyrus and Courier announce it only about once a minute: 5 makes mail arrive within seconds."
         />
+        </>
+        )}
         <TextField
           label="Mail server's authentication service (authserv-id)"
           name="authservId"

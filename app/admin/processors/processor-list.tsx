@@ -42,6 +42,12 @@ export function ProcessorList() {
               <td className="mono">
                 {p.host}:{p.port}
                 {p.useSsl ? ' (SSL)' : ''}
+                {p.type === 'pop3' && (
+                  <small data-testid="pop3-poll">
+                    {' '}
+                    POP3, polled {p.pollIntervalSeconds ? `every ${p.pollIntervalSeconds} s` : 'every POP3_POLL_INTERVAL_MS (60 s by default)'}
+                  </small>
+                )}
               </td>
               <td>
                 <ProcessorStateBadge state={p.state} />
