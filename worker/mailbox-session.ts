@@ -503,15 +503,9 @@ export class MailboxSession implements MailboxSessionLike {
   }
 
   private record(results: IngestResult[], announcedAt: number | null): void {
-    let queued = false;
-    for (const result of results) {
-      this.deps.metrics.messagesIngested.inc({ processor: this.processorId, outcome: result.kind });
-      if (result.kind === 'created' && result.autoReplyQueued) queued = true;
-      if (result.kind === 'quarantined') this.log().warn({ quarantineId: result.quarantineId, err: result.error }, 'message quarantined');
-    }
     if (announcedAt !== null && results.length > 0) {
       this.deps.metrics.ingestLag.observe({ processor: this.processorId }, (performance.now() - announcedAt) / 1000);
     }
-    if (queued) this.deps.onMailQueued();
+    this.reporter.ingested(results, this.log(), this.deps.onMailQueued);
   }
 }

@@ -22,7 +22,7 @@ import { env } from '../server/env';
 import { internalFailure, isMailServerError } from '../server/mail/describe-imap-error';
 import { describePop3Error } from '../server/mail/describe-pop3-error';
 import { Pop3Client, Pop3Error, type Pop3Listing } from '../server/mail/pop3-client';
-import { type IngestResult, ingestBatch, prepareMessages } from '../server/services/ingest';
+import { ingestBatch, prepareMessages } from '../server/services/ingest';
 import { beginSync, readSessionSettings, type SyncStart } from '../server/services/mailbox-sync';
 import { getMailboxAccessToken, tokenRefusedByServer } from '../server/services/oauth-tokens';
 import { dueForDeletion, findTakenUidls, markDeleted, type Pop3Message } from '../server/services/pop3-taken';
@@ -206,7 +206,7 @@ export class Pop3Session implements MailboxSessionLike {
       const messages = await prepareMessages(fetched, this.deps.prepare);
       const pop3 = new Map<number, Pop3Message>(batch.map((m) => [m.uid, { uidl: m.uidl, size: m.size }]));
       const results = await ingestBatch({ db: this.deps.db, processorId: this.processorId, uidValidity: cursor.uidValidity, messages, pop3 });
-      this.record(results);
+      this.reporter.ingested(results, this.log(), this.deps.onMailQueued);
       lastUid = Math.max(lastUid, ...batch.map((m) => m.uid));
     }
     return { ...cursor, lastUid };
@@ -224,13 +224,4 @@ export class Pop3Session implements MailboxSessionLike {
     }
   }
 
-  private record(results: IngestResult[]): void {
-    let queued = false;
-    for (const result of results) {
-      this.deps.metrics.messagesIngested.inc({ processor: this.processorId, outcome: result.kind });
-      if (result.kind === 'created' && result.autoReplyQueued) queued = true;
-      if (result.kind === 'quarantined') this.log().warn({ quarantineId: result.quarantineId, err: result.error }, 'message quarantined');
-    }
-    if (queued) this.deps.onMailQueued();
-  }
 }

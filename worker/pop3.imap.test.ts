@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseMessages, cases, outbox, pop3Taken } from '../server/db/schema';
+import { caseMessages, cases, outbox, pop3Taken, rawMessages } from '../server/db/schema';
 import { formatCaseNumber } from '../server/domain/case-number';
 import { Pop3Client } from '../server/mail/pop3-client';
 import { createFilter } from '../server/services/filters';
@@ -13,6 +13,7 @@ import type { AuditActor } from '../server/services/audit';
 import { type DovecotHarness, type DovecotUser, startDovecot } from '../test/harness/dovecot';
 import { mailboxHarness, type MailboxHarness, seedAdmin } from '../test/harness/mailboxes';
 import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
+import { startPop3CapabilityProxy } from '../test/harness/pop3-capability-proxy';
 import { type FakeResendServer, startResendServer } from '../test/harness/resend-server';
 import { createTestDatabase, type TestDatabase } from '../test/harness/test-database';
 import { eventually, startWorker, type WorkerProcess } from '../test/harness/worker-process';
@@ -44,7 +45,7 @@ async function startTheWorker(): Promise<WorkerProcess> {
   return started;
 }
 
-type Pop3BoxOptions = { account?: DovecotUser; password?: string; autoReply?: boolean; pop3DeleteAfterDays?: number | null; useSsl?: boolean };
+type Pop3BoxOptions = { account?: DovecotUser; password?: string; autoReply?: boolean; pop3DeleteAfterDays?: number | null; useSsl?: boolean; port?: number; allowCleartextLogin?: boolean };
 
 /** A POP3 processor (STLS on the plain port, polled every second) with a default filter. */
 async function pop3Processor(options: Pop3BoxOptions = {}) {
@@ -59,12 +60,13 @@ async function pop3Processor(options: Pop3BoxOptions = {}) {
       active: true,
       host: '127.0.0.1',
       type: 'pop3',
-      port: options.useSsl ? dovecot.pop3sPort : dovecot.pop3Port,
+      port: options.port ?? (options.useSsl ? dovecot.pop3sPort : dovecot.pop3Port),
       useSsl: options.useSsl ?? false,
       login: account.user,
       password: options.password ?? account.password,
       autoReply: options.autoReply ?? true,
       allowUntrustedCert: false,
+      allowCleartextLogin: options.allowCleartextLogin,
       pollIntervalSeconds: 1,
       pop3DeleteAfterDays: options.pop3DeleteAfterDays ?? null,
     },
@@ -163,6 +165,45 @@ describe('a POP3 mailbox', () => {
     await dovecot.append(good.account.user, rawMail({ subject: 'Still arriving' }));
     await mailboxes.waitForInbound(good.processorId, 1);
     expect((await mailboxes.processorRow(good.processorId)).lastError).toBeNull();
+  });
+
+  it('takes no message twice when the server gives every message a new UIDL, and stores the bytes as sent', async () => {
+    const account = await dovecot.addUser();
+    // A line starting with a dot is sent dot-stuffed by the server and must be stored as it was delivered.
+    const dotted = rawMail({ subject: 'Dotted', body: 'first line\n.hidden dot line\n..two dots\nlast' });
+    await dovecot.append(account.user, dotted);
+    await dovecot.append(account.user, rawMail({ subject: 'Second' }));
+    const box = await pop3Processor({ account });
+    await mailboxes.waitForInbound(box.processorId, 2);
+    await mailboxes.waitForIdle(box.processorId);
+    const before = await testDb.db.select().from(pop3Taken).where(eq(pop3Taken.processorId, box.processorId));
+    const [stored] = await testDb.db.select({ content: rawMessages.content }).from(rawMessages).where(and(eq(rawMessages.processorId, box.processorId), eq(rawMessages.uid, 1)));
+    expect(stored!.content.equals(dotted)).toBe(true);
+
+    // Dovecot's UIDLs hold the UIDVALIDITY: a new one changes every UIDL, as a server migration would.
+    await dovecot.bumpUidValidity(account.user);
+    await dovecot.append(account.user, rawMail({ subject: 'After the new UIDLs', from: 'After <after@customer.example>' }));
+    await mailboxes.waitForInbound(box.processorId, 3);
+    await eventually('the old mail taken again under its new UIDLs', () => testDb.db.select().from(pop3Taken).where(eq(pop3Taken.processorId, box.processorId)), (rows) => rows.length === 5);
+    await mailboxes.waitForIdle(box.processorId);
+    const rows = await testDb.db.select().from(pop3Taken).where(eq(pop3Taken.processorId, box.processorId));
+    expect(rows.filter((r) => before.some((b) => b.uidl === r.uidl))).toHaveLength(2);
+    expect(await inboundCount(box.processorId)).toBe(3);
+    // The same mail again sent no auto-reply: only the two first ones' cases (import: none) and the new one's.
+    const replies = await testDb.db.select().from(outbox).where(eq(outbox.processorId, box.processorId));
+    expect(replies).toHaveLength(1);
+  });
+
+  it('refuses a server without UIDL with a clear error on the processor', async () => {
+    const proxy = await startPop3CapabilityProxy({ host: dovecot.host, port: dovecot.pop3Port }, { uidl: true, stls: true });
+    try {
+      const box = await pop3Processor({ port: proxy.port, allowCleartextLogin: true });
+      const failed = await eventually('the missing UIDL to be shown', () => mailboxes.processorRow(box.processorId), (p) => p.syncStatus === 'error');
+      expect(failed.lastErrorCode).toBe('IMAP_NO_UIDL');
+      expect(failed.lastError).toMatch(/does not support UIDL, so Leopard cannot tell which messages it already took/);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('ends, after SIGKILLs during an import and restarts, with every message stored once', async () => {

@@ -2,6 +2,8 @@
 // the same way: its state on the processor (server/services/mailbox-sync.ts), written only when it changed,
 // and the connection-state gauge, removed when the session ends.
 import type { Database } from '../server/db/client';
+import type { Logger } from '../server/log';
+import type { IngestResult } from '../server/services/ingest';
 import { reportSessionStatus, type SessionStatus } from '../server/services/mailbox-sync';
 import type { WorkerMetrics } from './metrics';
 
@@ -30,6 +32,17 @@ export class SessionReporter {
     this.last = key;
     for (const state of STATES) this.metrics.sessionState.set({ processor: this.processorId, state }, state === report.status ? 1 : 0);
     await reportSessionStatus({ db: this.db, processorId: this.processorId, report });
+  }
+
+  /** What ingest made of a batch: counted by outcome, quarantines logged, the sender woken for queued auto-replies. */
+  ingested(results: IngestResult[], log: Logger, onMailQueued: () => void): void {
+    let queued = false;
+    for (const result of results) {
+      this.metrics.messagesIngested.inc({ processor: this.processorId, outcome: result.kind });
+      if (result.kind === 'created' && result.autoReplyQueued) queued = true;
+      if (result.kind === 'quarantined') log.warn({ quarantineId: result.quarantineId, err: result.error }, 'message quarantined');
+    }
+    if (queued) onMailQueued();
   }
 
   /** The session ended: its gauges go. */
