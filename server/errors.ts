@@ -1,6 +1,6 @@
 // The one error type that services and the worker throw for expected, user-facing failures.
-// The tRPC error formatter maps `code` to an HTTP status; `fieldErrors` travel to forms so
-// each message shows on its own field. Anything that is not an AppError is a crash and is logged.
+// `status` is a code's HTTP status: routes answer with it, and the tRPC middleware picks tRPC's code by it.
+// `fieldErrors` travel to forms so each message shows on its own field. Anything that is not an AppError is a crash and is logged.
 
 export const APP_ERROR_STATUS = {
   UNAUTHORIZED: 401,
@@ -28,6 +28,7 @@ export const APP_ERROR_STATUS = {
 } as const;
 
 export type AppErrorCode = keyof typeof APP_ERROR_STATUS;
+export type AppErrorStatus = (typeof APP_ERROR_STATUS)[AppErrorCode];
 
 export type FieldErrors = Record<string, string>;
 
@@ -42,7 +43,7 @@ export class AppError extends Error {
     this.fieldErrors = options?.fieldErrors;
   }
 
-  get status(): number {
+  get status(): AppErrorStatus {
     return APP_ERROR_STATUS[this.code];
   }
 }

@@ -12,7 +12,7 @@ import { quarantineRouter } from './routers/quarantine';
 import { repliesRouter } from './routers/replies';
 import { sessionRouter } from './routers/session';
 import { usersRouter } from './routers/users';
-import { createCallerFactory, router } from './trpc';
+import { router } from './trpc';
 
 export const appRouter = router({
   audit: auditRouter,
@@ -31,5 +31,3 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
-
-export const createCaller = createCallerFactory(appRouter);

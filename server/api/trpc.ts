@@ -10,7 +10,7 @@ import { ZodError } from 'zod';
 import { isForeignOrigin } from '../auth/request-origin';
 import { type SessionUser, sessionFromCookies } from '../auth/session';
 import { env } from '../env';
-import { type AppErrorCode, type FieldErrors, isAppError } from '../errors';
+import { type AppErrorStatus, type FieldErrors, isAppError } from '../errors';
 import { createLogger } from '../log';
 
 // sessionId: the signed-in browser session, for what must stay bound to it (an OAuth2 connect flow's state).
@@ -30,25 +30,15 @@ export async function createContext({ headers }: { headers: Headers }): Promise<
   };
 }
 
-const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  CONFLICT: 'CONFLICT',
-  VALIDATION: 'BAD_REQUEST',
-  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
-  IMAP_AUTH_FAILED: 'BAD_REQUEST',
-  IMAP_HOST_NOT_FOUND: 'BAD_REQUEST',
-  IMAP_CONNECTION_REFUSED: 'BAD_REQUEST',
-  IMAP_TIMEOUT: 'BAD_REQUEST',
-  IMAP_TLS: 'BAD_REQUEST',
-  IMAP_NO_INBOX: 'BAD_REQUEST',
-  IMAP_PROTOCOL: 'BAD_REQUEST',
-  IMAP_NO_UIDL: 'BAD_REQUEST',
-  OAUTH_RECONNECT_NEEDED: 'BAD_REQUEST',
-  OAUTH_PROVIDER: 'BAD_REQUEST',
-  SECRET_KEY_MISMATCH: 'INTERNAL_SERVER_ERROR',
-  INTERNAL: 'INTERNAL_SERVER_ERROR',
+/** tRPC's code for each HTTP status an AppError has (server/errors.ts), so the codes are listed once, there. */
+const TRPC_CODE_BY_STATUS: Record<AppErrorStatus, TRPC_ERROR_CODE_KEY> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL_SERVER_ERROR',
 };
 
 let log: ReturnType<typeof createLogger> | undefined;
@@ -78,7 +68,7 @@ const mapErrors = t.middleware(async ({ next, path }) => {
   if (result.ok) return result;
   const cause = result.error.cause;
   if (isAppError(cause)) {
-    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+    throw new TRPCError({ code: TRPC_CODE_BY_STATUS[cause.status], message: cause.message, cause });
   }
   if (result.error.code === 'INTERNAL_SERVER_ERROR') {
     log ??= createLogger('api');
@@ -88,7 +78,6 @@ const mapErrors = t.middleware(async ({ next, path }) => {
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 const refuseForeignMutations = t.middleware(({ ctx, type, next }) => {
   if (type === 'mutation' && ctx.foreignOrigin) {

@@ -76,8 +76,21 @@ const NO_REPLY_PREFIXES = ['noreply', 'donotreply'];
 const PLAIN_ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\].]+$/;
 const MAX_ADDRESS_LENGTH = 254;
 
+/** What the rate limits need: counts the ingest path reads from the outbox. */
+type RateCounts = 'repliesToSenderLastHour' | 'maxRepliesPerSenderPerHour' | 'repliesFromProcessorLastHour' | 'maxRepliesPerProcessorPerHour';
+
+type AutoReplySkip = Extract<AutoReplyDecision, { send: false }>;
+const skip = (code: AutoReplySkipCode, reason: string): AutoReplySkip => ({ send: false, code, reason });
+
 export function decideAutoReply(input: AutoReplyContext): AutoReplyDecision {
-  const skip = (code: AutoReplySkipCode, reason: string): AutoReplyDecision => ({ send: false, code, reason });
+  return autoReplyRefusal(input) ?? rateLimitDecision(input);
+}
+
+/**
+ * Every reason not to reply that the message and the mailbox give by themselves, before any rate limit; null
+ * when none. The ingest path asks this first, so it reads the outbox counts only for mail that may get one.
+ */
+export function autoReplyRefusal(input: Omit<AutoReplyContext, RateCounts>): AutoReplySkip | null {
   const header = (name: string) => input.headers[name] ?? [];
 
   if (!input.processorAutoReply) return skip('auto_reply_off', 'Auto reply is turned off for this mailbox.');
@@ -118,7 +131,10 @@ export function decideAutoReply(input: AutoReplyContext): AutoReplyDecision {
     return skip('empty_return_path', 'The message is a bounce (its Return-Path is empty).');
   }
   if (isMachineSender(sender)) return skip('machine_sender', 'The sender is a system or no-reply address.');
+  return null;
+}
 
+function rateLimitDecision(input: Pick<AutoReplyContext, RateCounts>): AutoReplyDecision {
   if (input.repliesToSenderLastHour >= input.maxRepliesPerSenderPerHour) {
     return skip('rate_limited', `The sender already got ${input.repliesToSenderLastHour} auto-replies in the last hour.`);
   }

@@ -44,13 +44,14 @@ export type ProcessorState =
   | { kind: 'not_connected'; label: string }
   | { kind: 'reconnect_needed'; label: string; reason: string };
 
+/** Whether a worker should run this processor; the worker's lease queries use it as SQL (services/leases.ts runnableProcessor). */
 export function isRunnable(p: Pick<ProcessorStateInput, 'active' | 'filterCount'>): boolean {
   return p.active && p.filterCount > 0;
 }
 
 export function deriveProcessorState(p: ProcessorStateInput): ProcessorState {
   if (!p.active) return { kind: 'inactive', label: 'Inactive' };
-  if (p.filterCount === 0) return { kind: 'needs_filter', label: 'Needs a filter' };
+  if (!isRunnable(p)) return { kind: 'needs_filter', label: 'Needs a filter' };
   // An OAuth2 mailbox whose provider refused the refresh is not retried: only Reconnect helps, so it says so.
   if (p.authMethod === 'oauth2' && p.oauthState === 'reconnect_needed') {
     return { kind: 'reconnect_needed', label: 'Sign-in refused: reconnect needed', reason: p.oauthError ?? 'The provider refused the sign-in.' };

@@ -3,6 +3,8 @@
 // every web instance, which emits them to Socket.IO rooms. Payloads carry ids and a small summary,
 // never bodies: NOTIFY payloads are limited to 8000 bytes and events are not the place for mail.
 
+import type { CaseStatus } from '../domain/case-status';
+
 export const EVENTS_CHANNEL = 'leopard_events';
 export const AGENTS_ROOM = 'agents';
 export const caseRoom = (caseId: string) => `case:${caseId}`;
@@ -11,7 +13,7 @@ export type CaseEventSummary = {
   caseId: string;
   caseNumber: string;
   subject: string;
-  status: 'new' | 'open' | 'pending' | 'closed';
+  status: CaseStatus;
   isSpam: boolean;
   assignedToId: string | null;
   lastActivityAt: string;

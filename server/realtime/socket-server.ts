@@ -1,5 +1,5 @@
 // Socket.IO on the web server's port. A socket is accepted only with a live session cookie;
-// every signed-in user joins the agents room and may watch single cases. Events come from
+// every signed-in user joins the agents room; a case page's room is joined through presence (presence.ts). Events come from
 // Postgres LISTEN, so whichever process committed a change, every web instance hears it.
 // A socket lives no longer than its session: when sessions end (sign-out, password reset,
 // deactivation, demotion) a NOTIFY on commit closes their sockets on every instance, and every
@@ -12,10 +12,9 @@ import { sessionFromCookies } from '../auth/session';
 import { db } from '../db/client';
 import type { Logger } from '../log';
 import { liveSessionIds, SESSIONS_ENDED_CHANNEL, type SessionsEnded } from '../services/sessions';
-import { AGENTS_ROOM, caseRoom, decodeCaseEvent, EVENTS_CHANNEL } from './events';
+import { AGENTS_ROOM, decodeCaseEvent, EVENTS_CHANNEL } from './events';
 import { attachPresence } from './presence';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The safety net under the sessions-ended NOTIFY; also ends sockets whose session expired. */
 export const SESSION_RECHECK_MS = 30_000;
 
@@ -58,12 +57,6 @@ export async function attachRealtime(
 
   io.on('connection', (socket) => {
     socket.join([AGENTS_ROOM, sessionRoom(socket.data.sessionId), userRoom(socket.data.user.id)]);
-    socket.on('case.watch', (caseId: unknown) => {
-      if (typeof caseId === 'string' && UUID.test(caseId)) socket.join(caseRoom(caseId));
-    });
-    socket.on('case.unwatch', (caseId: unknown) => {
-      if (typeof caseId === 'string') socket.leave(caseRoom(caseId));
-    });
   });
 
   // Who views and who writes on a case (collision notice), shared across web instances through Postgres.

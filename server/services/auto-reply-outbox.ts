@@ -17,7 +17,7 @@ import type { Transaction } from '../db/client';
 import { caseMessages, outbox } from '../db/schema';
 import { recipientKeySql } from '../db/schema/outbox';
 import { buildAutoReply } from '../domain/auto-reply-message';
-import { type AutoReplySkipCode, autoReplyRecipientKey, decideAutoReply } from '../domain/auto-reply-policy';
+import { type AutoReplySkipCode, autoReplyRecipientKey, autoReplyRefusal, decideAutoReply } from '../domain/auto-reply-policy';
 import { normalizeMessageId, parseReferences } from '../domain/message-id';
 import type { ParsedInbound } from '../mail/parse-message';
 import type { IntakeContext } from './case-intake';
@@ -40,23 +40,25 @@ export type AutoReplyOutcome = { queued: true; skip?: undefined } | { queued: fa
 export async function queueAutoReply(tx: Transaction, opts: QueueAutoReplyOptions): Promise<AutoReplyOutcome> {
   const { ctx, parsed } = opts;
   const sender = parsed.from?.address ?? null;
-  // The counts are the only queries of the decision; skip them when the answer is already no.
-  const mayReply = ctx.processor.autoReply && !opts.isInitialImport && sender !== null && !opts.senderFailedDmarc;
-  const [toSender, fromProcessor] = mayReply
-    ? await Promise.all([countRecentRepliesTo(tx, sender, opts.now), countRecentRepliesFrom(tx, ctx.processor.id, opts.now)])
-    : [0, 0];
-  const decision = decideAutoReply({
+  const facts = {
     processorAutoReply: ctx.processor.autoReply,
     isInitialImport: opts.isInitialImport,
     isNewCase: true,
     fromAddress: sender,
     headers: parsed.headers,
     ownAddresses: ctx.ownAddresses,
+    senderFailedDmarc: opts.senderFailedDmarc,
+  };
+  // The counts are the only queries of the decision; skip them when the answer is already no.
+  const refused = autoReplyRefusal(facts);
+  if (refused) return { queued: false, skip: refused.code };
+  const [toSender, fromProcessor] = await Promise.all([countRecentRepliesTo(tx, sender!, opts.now), countRecentRepliesFrom(tx, ctx.processor.id, opts.now)]);
+  const decision = decideAutoReply({
+    ...facts,
     repliesToSenderLastHour: toSender,
     maxRepliesPerSenderPerHour: ctx.maxAutoRepliesPerSenderPerHour,
     repliesFromProcessorLastHour: fromProcessor,
     maxRepliesPerProcessorPerHour: ctx.maxAutoRepliesPerProcessorPerHour,
-    senderFailedDmarc: opts.senderFailedDmarc,
   });
   if (!decision.send) return { queued: false, skip: decision.code };
 

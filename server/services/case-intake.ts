@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { withLargeBytea } from '../db/large-bytea';
-import { attachments, casePriorities, caseMessages, cases, caseTypes, contacts, emailProcessors, processorFilters } from '../db/schema';
+import { attachments, caseMessages, cases, contacts, emailProcessors, processorFilters } from '../db/schema';
 import { readSenderAuthentication, type SenderAuthentication, type SenderAuthenticityOutcome, senderAuthenticityOutcome } from '../domain/authentication-results';
 import type { ContactCandidate } from '../domain/match-contact';
 import type { CaseSettings, ProcessorFilterRule } from '../domain/match-filters';
@@ -39,6 +39,7 @@ import { caseEventSummary, publishCaseEvents } from './case-events';
 import type { IngestProcessor } from './ingest-mailbox';
 import { findStoredByMessageId } from './same-mail';
 import { finalCases } from './case-merge';
+import { systemCaseDefaults } from './catalog';
 
 /** Where in the intake a failure happened; quarantine rows record it for the admin. */
 export type IngestStage = 'parse' | 'store' | 'thread' | 'filters' | 'contact' | 'case' | 'attachments' | 'auto-reply' | 'notify';
@@ -92,25 +93,19 @@ export type LoadIntakeContextOptions = {
 };
 
 export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContextOptions): Promise<IntakeContext> {
-  const [filters, [defaultType], [defaultPriority], own] = await Promise.all([
+  const [filters, defaults, own] = await Promise.all([
     tx
       .select()
       .from(processorFilters)
       .where(eq(processorFilters.processorId, opts.processor.id))
       .orderBy(asc(processorFilters.priority), asc(processorFilters.id)),
-    tx.select({ id: caseTypes.id }).from(caseTypes).where(eq(caseTypes.isDefault, true)).orderBy(asc(caseTypes.position)).limit(1),
-    tx
-      .select({ id: casePriorities.id })
-      .from(casePriorities)
-      .where(eq(casePriorities.isDefault, true))
-      .orderBy(asc(casePriorities.position))
-      .limit(1),
+    systemCaseDefaults({ db: tx }),
     tx.select({ emailAddress: emailProcessors.emailAddress }).from(emailProcessors),
   ]);
   return {
     processor: opts.processor,
     filters,
-    defaults: { caseTypeId: defaultType?.id ?? null, casePriorityId: defaultPriority?.id ?? null, assignedToId: null, managedById: null },
+    defaults,
     ownAddresses: own.map((p) => p.emailAddress),
     maxAutoRepliesPerSenderPerHour: opts.maxAutoRepliesPerSenderPerHour,
     maxAutoRepliesPerProcessorPerHour: opts.maxAutoRepliesPerProcessorPerHour,
@@ -461,4 +456,53 @@ export async function writeIntake(
   await pipeline.send('notify', publishCaseEvents(tx, events));
   await pipeline.drain();
   return results;
+}
+
+/** A message for intakeRound: what planIntake needs and what decides its auto-reply. */
+export type IntakeRoundItem = IntakeCandidate & Pick<IntakeEntry, 'isInitialImport' | 'isRetry'>;
+
+/** An item of a round: the same mail already stored (as that case message), or what writing it made. */
+export type IntakeRoundOutcome = { kind: 'same-mail'; caseMessageId: string } | IntakeResult;
+
+export type IntakeRoundHooks = {
+  /** Hears how many items were planned (a prefix: see planIntake), before anything is written. */
+  onPlanned?: (count: number) => void;
+  /**
+   * Gives the raw message ids of the planned items at `indexes` (the same mail again has none), in order.
+   * Live mail stores its bytes here, on `pipeline`; a quarantine retry names the row it already has.
+   */
+  rawMessageIds: (indexes: number[], pipeline: StatementPipeline) => Promise<string[]> | string[];
+};
+
+/**
+ * The one intake sequence of live mail, import mail and quarantine retries, inside the caller's savepoint:
+ * plan a prefix of `items` → leave out the same mail already stored → raw bytes → write the case changes.
+ * Returns the outcome of each planned item, in order; the caller handles the rest in a later round.
+ */
+export async function intakeRound(
+  tx: Transaction,
+  ctx: IntakeContext,
+  items: IntakeRoundItem[],
+  now: Date,
+  progress: { stage: IngestStage },
+  hooks: IntakeRoundHooks,
+): Promise<IntakeRoundOutcome[]> {
+  const plans = await planIntake(tx, ctx, items, progress);
+  hooks.onPlanned?.(plans.length);
+  const pipeline = new StatementPipeline(progress);
+  const kept = plans.flatMap((plan, i) => (plan.kind === 'same-mail' ? [] : [{ i, plan }]));
+  const rawIds = await hooks.rawMessageIds(
+    kept.map(({ i }) => i),
+    pipeline,
+  );
+  const entries: IntakeEntry[] = kept.map(({ i, plan }, k) => ({
+    parsed: items[i]!.parsed,
+    plan,
+    rawMessageId: rawIds[k]!,
+    isInitialImport: items[i]!.isInitialImport,
+    isRetry: items[i]!.isRetry,
+  }));
+  const written = await writeIntake(tx, ctx, entries, now, pipeline);
+  const writtenByIndex = new Map(kept.map(({ i }, k) => [i, written[k]!]));
+  return plans.map((plan, i): IntakeRoundOutcome => (plan.kind === 'same-mail' ? { kind: 'same-mail', caseMessageId: plan.caseMessageId } : writtenByIndex.get(i)!));
 }

@@ -17,7 +17,9 @@ import {
 import { AppError } from '../errors';
 import { listCaseThread, type ThreadMessage } from './case-thread';
 
-export type CaseStatus = 'new' | 'open' | 'pending' | 'closed';
+import type { CaseStatus } from '../domain/case-status';
+
+export type { CaseStatus };
 
 /**
  * Where the next page starts. The timestamp travels as text with microseconds: a JavaScript Date

@@ -7,7 +7,6 @@ import type { FilterSettingsInput, UpdateFilterInput } from '../domain/filter-se
 import { MAX_FILTERS_PER_PROCESSOR } from '../domain/filter-fields';
 import { priorityOrder } from '../domain/filter-settings';
 import {
-  type CaseSettings,
   type FilterOutcome,
   matchFilters,
   type ProcessorFilterRule,
@@ -17,6 +16,7 @@ import { MESSAGE_REGEX_BUDGET_MS, TOO_SLOW_MESSAGE } from '../domain/filter-rege
 import { AppError } from '../errors';
 import { parseInbound, toFilterableMessage } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
+import { systemCaseDefaults } from './catalog';
 import { patternFinishesInTime, regexVerdictsFor } from './filter-regex-pool';
 import { notifyProcessorChanged } from './processors';
 
@@ -43,13 +43,6 @@ export async function loadFilterRules({ db, processorId }: { db: DbOrTx; process
     .from(processorFilters)
     .where(eq(processorFilters.processorId, processorId))
     .orderBy(asc(processorFilters.priority), asc(processorFilters.id));
-}
-
-/** The case settings when no filter names them: the catalog's defaults, nobody assigned. */
-export async function systemCaseDefaults({ db }: { db: DbOrTx }): Promise<CaseSettings> {
-  const [type] = await db.select({ id: caseTypes.id }).from(caseTypes).where(eq(caseTypes.isDefault, true)).limit(1);
-  const [priority] = await db.select({ id: casePriorities.id }).from(casePriorities).where(eq(casePriorities.isDefault, true)).limit(1);
-  return { caseTypeId: type?.id ?? null, casePriorityId: priority?.id ?? null, assignedToId: null, managedById: null };
 }
 
 type FilterFields = Omit<FilterSettingsInput, 'processorId'>;

@@ -36,17 +36,16 @@ import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
 import { sql } from 'drizzle-orm';
 import { LARGE_BYTEA_BYTES, withLargeBytea } from '../db/large-bytea';
+import { isInitialImport } from '../domain/initial-import';
 import { env } from '../env';
 import { type ParsedInbound, type ParseOutcome, tryParseInbound } from '../mail/parse-message';
 import {
   type IngestStage,
+  intakeRound,
   type IntakeContext,
-  type IntakeEntry,
   type IntakeResult,
   loadIntakeContext,
-  planIntake,
-  StatementPipeline,
-  writeIntake,
+  type StatementPipeline,
 } from './case-intake';
 import { advanceCursor, lockProcessorForIngest } from './ingest-mailbox';
 import { findStoredUids, quarantineMessage } from './quarantine';
@@ -233,41 +232,30 @@ async function ingestRound(tx: Transaction, ctx: IntakeContext, opts: RoundOptio
   try {
     // drizzle turns a nested transaction into a savepoint: a failure undoes this round only.
     await tx.transaction(async (sp) => {
-      const candidates = (alone ? pending.slice(0, 1) : pending).map(({ message, parsed }) => ({
+      const round = alone ? pending.slice(0, 1) : pending;
+      const items = round.map(({ message, parsed }) => ({
         parsed,
         sha256: message.sha256,
         alone: !message.isImport || !!message.resync,
+        isInitialImport: isInitialImport(message, opts.importUntilUid),
+        isRetry: false,
       }));
-      const plans = await planIntake(sp, ctx, candidates, progress);
-      planned = true;
-      handled = plans.length;
-      const round = pending.slice(0, plans.length);
-
-      const pipeline = new StatementPipeline(progress);
-      const toStore = round.filter((_, i) => plans[i]!.kind !== 'same-mail').map((c) => c.message);
-      const rawIds = storeRawMessages(sp, pipeline, ctx.processor.id, opts.uidValidity, toStore);
-      // A large raw message is staged in slices first; its row must exist before the messages that name it.
-      if (toStore.some((m) => m.raw.length > LARGE_BYTEA_BYTES)) await pipeline.drain();
-      const entries: IntakeEntry[] = [];
-      const entryIndexes: number[] = [];
-      for (const [i, candidate] of round.entries()) {
-        const plan = plans[i]!;
-        if (plan.kind === 'same-mail') {
-          results[candidate.index] = { kind: 'duplicate', why: 'same-mail' };
-          continue;
-        }
-        const { message } = candidate;
-        entries.push({
-          parsed: candidate.parsed,
-          plan,
-          rawMessageId: rawIds.get(message.uid)!,
-          isInitialImport: !message.resync && (message.isImport || (opts.importUntilUid !== null && message.uid <= opts.importUntilUid)),
-          isRetry: false,
-        });
-        entryIndexes.push(candidate.index);
+      const outcomes = await intakeRound(sp, ctx, items, opts.now, progress, {
+        onPlanned: (count) => {
+          planned = true;
+          handled = count;
+        },
+        rawMessageIds: async (indexes, pipeline) => {
+          const toStore = indexes.map((i) => round[i]!.message);
+          const rawIds = storeRawMessages(sp, pipeline, ctx.processor.id, opts.uidValidity, toStore);
+          // A large raw message is staged in slices first; its row must exist before the messages that name it.
+          if (toStore.some((m) => m.raw.length > LARGE_BYTEA_BYTES)) await pipeline.drain();
+          return toStore.map((m) => rawIds.get(m.uid)!);
+        },
+      });
+      for (const [i, outcome] of outcomes.entries()) {
+        results[round[i]!.index] = outcome.kind === 'same-mail' ? { kind: 'duplicate', why: 'same-mail' } : outcome;
       }
-      const written = await writeIntake(sp, ctx, entries, opts.now, pipeline);
-      for (const [i, result] of written.entries()) results[entryIndexes[i]!] = result;
     });
     return handled;
   } catch (err) {

@@ -2,10 +2,20 @@
 // renewing moves the expiry forward; a lapsed lease (a dead or stalled worker) is free to take.
 // Even if two workers ever overlap, ingest locks the processor row and the raw-message key is
 // unique, so a message is still stored once; the lease keeps them from doing the work twice.
-import { sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { emailProcessors } from '../db/schema';
 
 export type LeaseOptions = { db: Database; workerId: string; ttlMs: number };
+
+/**
+ * The runnable rule of server/domain/processor-state.ts (isRunnable: active, with at least one filter) as a
+ * condition on the email_processors row named `alias`, for the queries that pick processors to work.
+ */
+export function runnableProcessor(alias: string) {
+  const p = sql.raw(alias);
+  return sql`${p}.active and exists (select 1 from processor_filters f where f.processor_id = ${p}.id)`;
+}
 
 /** Renews the leases this worker still holds; returns the processors it still owns. */
 export async function renewLeases({ db, workerId, ttlMs, processorIds }: LeaseOptions & { processorIds: string[] }): Promise<Set<string>> {
@@ -30,8 +40,7 @@ export async function acquireLeases({ db, workerId, ttlMs, limit }: LeaseOptions
        set lease_owner = ${workerId}, lease_expires_at = now() + make_interval(secs => ${ttlMs / 1000})
      where id in (
        select p.id from email_processors p
-        where p.active
-          and exists (select 1 from processor_filters f where f.processor_id = p.id)
+        where ${runnableProcessor('p')}
           and (p.lease_owner is null or p.lease_expires_at is null or p.lease_expires_at <= now())
         order by p.lease_expires_at nulls first, p.id
         limit ${limit}
@@ -46,8 +55,7 @@ export async function unrunnableAmong({ db, processorIds }: { db: Database; proc
   const rows = await db.execute<{ id: string }>(sql`
     select p.id from email_processors p
      where p.id in ${processorIds}
-       and p.active
-       and exists (select 1 from processor_filters f where f.processor_id = p.id)`);
+       and ${runnableProcessor('p')}`);
   const runnable = new Set(rows.map((r) => r.id));
   return new Set(processorIds.filter((id) => !runnable.has(id)));
 }
@@ -82,7 +90,7 @@ export async function fairShare({ db, ttlMs }: { db: Database; ttlMs: number }):
   const [row] = await db.execute<{ runnable: number; live: number }>(sql`
     select
       (select count(*)::int from email_processors p
-        where p.active and exists (select 1 from processor_filters f where f.processor_id = p.id)) as runnable,
+        where ${runnableProcessor('p')}) as runnable,
       (select count(*)::int from workers where heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000})) as live`);
   return Math.ceil(row.runnable / Math.max(1, row.live));
 }
@@ -101,4 +109,25 @@ export async function msUntilNextForeignLapse({ db, workerId, ttlMs }: LeaseOpti
         where id <> ${workerId} and heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000}))
     ) - now()) * 1000)::float8 as ms`);
   return row?.ms ?? null;
+}
+
+/**
+ * A processor's settings version (its updated_at in milliseconds), or null once deleted: a session whose
+ * version differs runs on old settings and is restarted.
+ */
+export async function processorSettingsVersion({ db, processorId }: { db: Database; processorId: string }): Promise<number | null> {
+  const [row] = await db.select({ updatedAt: emailProcessors.updatedAt }).from(emailProcessors).where(eq(emailProcessors.id, processorId));
+  return row ? row.updatedAt.getTime() : null;
+}
+
+export type SessionStart = { id: string; settingsVersion: number; type: (typeof emailProcessors.$inferSelect)['type'] };
+
+/** What starting a session needs of each processor just leased, in one query (a deleted one is left out). */
+export async function sessionStarts({ db, processorIds }: { db: Database; processorIds: string[] }): Promise<SessionStart[]> {
+  if (processorIds.length === 0) return [];
+  const rows = await db
+    .select({ id: emailProcessors.id, updatedAt: emailProcessors.updatedAt, type: emailProcessors.type })
+    .from(emailProcessors)
+    .where(inArray(emailProcessors.id, processorIds));
+  return rows.map((r) => ({ id: r.id, settingsVersion: r.updatedAt.getTime(), type: r.type }));
 }

@@ -1,6 +1,7 @@
 // Messages that could not become a case change: kept with their exact bytes and the error, listed for
 // admins, and retried on request after whatever failed was fixed (a parser upgrade, a database setting).
-// ingest.ts writes them inside its own transaction; retryQuarantined runs the same intake as live mail.
+// ingest.ts writes them inside its own transaction; retryQuarantined runs the same intake round as live mail
+// (case-intake.ts intakeRound).
 //
 // Decisions:
 // - A quarantine row belongs to one raw message, and a raw message to one (processor, UIDVALIDITY, UID):
@@ -22,7 +23,7 @@ import { env } from '../env';
 import { readHeaderPreview } from '../mail/header-preview';
 import { tryParseInbound } from '../mail/parse-message';
 import { type AuditActor, recordAudit } from './audit';
-import { type IngestStage, loadIntakeContext, planIntake, StatementPipeline, writeIntake } from './case-intake';
+import { type IngestStage, intakeRound, loadIntakeContext } from './case-intake';
 import type { IngestResult } from './ingest';
 import { lockProcessorForIngest } from './ingest-mailbox';
 
@@ -121,15 +122,11 @@ export async function retryQuarantined({ db, quarantineId, actor, now = new Date
       const progress: { stage: IngestStage } = { stage: 'thread' };
       try {
         result = await tx.transaction(async (sp): Promise<IngestResult> => {
-          const [plan] = await planIntake(sp, ctx, [{ parsed: parsed.value, sha256: stored.sha256, alone: true }], progress);
-          if (plan!.kind === 'same-mail') {
-            await resolve(plan!.caseMessageId);
-            return { kind: 'duplicate', why: 'same-mail' };
-          }
-          const entry = { parsed: parsed.value, plan: plan!, rawMessageId: current.rawMessageId, isInitialImport: false, isRetry: true };
-          const [written] = await writeIntake(sp, ctx, [entry], now, new StatementPipeline(progress));
-          await resolve(written!.caseMessageId);
-          return written!;
+          const item = { parsed: parsed.value, sha256: stored.sha256, alone: true, isInitialImport: false, isRetry: true };
+          // Its raw bytes are stored already: the quarantine row names them.
+          const [outcome] = await intakeRound(sp, ctx, [item], now, progress, { rawMessageIds: () => [current.rawMessageId] });
+          await resolve(outcome!.caseMessageId);
+          return outcome!.kind === 'same-mail' ? { kind: 'duplicate', why: 'same-mail' } : outcome!;
         });
       } catch (err) {
         if (isTransientDatabaseError(err)) throw err;

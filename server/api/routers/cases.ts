@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { db } from '../../db/client';
 import { MAX_CASE_NUMBER } from '../../domain/case-number';
+import { CASE_STATUSES } from '../../domain/case-status';
 import { MAX_SEARCH_CHARS } from '../../domain/case-search';
 import { setCaseSpam, updateCase } from '../../services/case-actions';
 import { getCaseMergeInfo, mergeCase, moveMessage, splitCase, undoMerge } from '../../services/case-merge';
@@ -9,7 +10,7 @@ import { getMessageHtml } from '../../services/case-thread';
 import { getCase, listCases, SEARCH_STAGES } from '../../services/cases';
 import { agentProcedure, router } from '../trpc';
 
-const status = z.enum(['new', 'open', 'pending', 'closed']);
+const status = z.enum(CASE_STATUSES);
 const optionalId = z.uuid().nullish();
 const caseNumber = z.number().int().min(1).max(MAX_CASE_NUMBER);
 

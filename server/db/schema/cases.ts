@@ -14,6 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { SenderAuthentication } from '../../domain/authentication-results';
+import { CASE_STATUSES } from '../../domain/case-status';
 import type { DeliveryReport } from '../../domain/delivery-status';
 import { casePriorities, caseTypes } from './catalog';
 import { bytea, id, timestamps, tsvector } from './columns';
@@ -25,7 +26,7 @@ import { users } from './users';
 export const caseNumberSeq = pgSequence('case_number_seq', { startWith: 1, increment: 1 });
 
 // "new" is the seed's New/unread state: a case becomes new again when mail joins it.
-export const caseStatus = pgEnum('case_status', ['new', 'open', 'pending', 'closed']);
+export const caseStatus = pgEnum('case_status', CASE_STATUSES);
 
 export const contacts = pgTable(
   'contacts',
