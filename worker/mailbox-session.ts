@@ -11,7 +11,6 @@
 // new mail to IDLE late (stock Cyrus and Courier: about every 60 s) are noticed, and a per-processor check
 // interval (NOOP every few seconds) makes them look. A failure of Leopard itself (a database error, a bug) is
 // reported as such, with an id to find in this log, never as the mail server's.
-import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import type { Database } from '../server/db/client';
 import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backoff';
@@ -19,7 +18,7 @@ import { isAppError } from '../server/errors';
 import type { Logger } from '../server/log';
 import { checkListing, missedByFirstListing, resolveUidNext } from '../server/domain/mailbox-listing';
 import { deliveryDelayMs, foundUnannounced } from '../server/domain/push-timing';
-import { internalFailure, isMailServerError } from '../server/mail/describe-imap-error';
+import { isMailServerError } from '../server/mail/describe-imap-error';
 import { buildImapFlowOptions, describeImapError } from '../server/mail/imap-probe';
 import { type IngestResult, ingestBatch, type Prepared, type PreparedMessage, prepareMessages } from '../server/services/ingest';
 import {
@@ -31,7 +30,7 @@ import {
   type SyncStart,
 } from '../server/services/mailbox-sync';
 import { loadImapSettings } from '../server/services/processors';
-import { getMailboxAccessToken, type OAuthEnv, tokenRefusedByServer } from '../server/services/oauth-tokens';
+import { getMailboxAccessToken, type OAuthEnv } from '../server/services/oauth-tokens';
 import { nextRefreshInMs } from '../server/domain/oauth-sign-in';
 import { env } from '../server/env';
 import type { ConnectGate } from './connect-gate';
@@ -142,12 +141,15 @@ export class MailboxSession implements MailboxSessionLike {
       } catch (err) {
         if (this.stopping || err instanceof SessionStopped) break;
         failures += 1;
-        const problem = this.describeFailure(err, failures);
-        this.deps.metrics.sessionErrors.inc({ processor: this.processorId, code: problem.code });
-        if (problem.code !== 'INTERNAL') this.log().warn({ code: problem.code, err: problem.message, attempt: failures }, 'mailbox session failed');
-        await this.report({ status: 'error', error: problem.message, code: problem.code }).catch((reportErr: unknown) =>
-          this.log().error({ err: reportErr }, 'could not record the mailbox error'),
-        );
+        const problem = await this.reporter.failed(err, {
+          attempt: failures,
+          log: this.log(),
+          isServerError: isMailServerError,
+          describe: describeImapError,
+          server: this.server,
+          workedBefore: this.lastSuccessAt,
+          signedInAs: this.signedInAs,
+        });
         if (problem.code === 'OAUTH_RECONNECT_NEEDED') {
           // Asking again gets the same refusal and hammers the provider: wait for Reconnect, which changes the
           // processor and so restarts this session (worker/supervisor.ts).
@@ -221,19 +223,6 @@ export class MailboxSession implements MailboxSessionLike {
       this.log().warn({ err: (err as Error).message }, 'could not renew the access token; trying again');
       this.scheduleTokenRenewal(TOKEN_RETRY_MS);
     }
-  }
-
-  /** The admin's words for a failure; Leopard's own failures are logged here in full under the id they are shown with. */
-  private describeFailure(err: unknown, attempt: number) {
-    if (isAppError(err)) return err;
-    if (isMailServerError(err)) {
-      const problem = describeImapError(err, { ...(this.server ?? {}), workedBefore: this.lastSuccessAt });
-      return this.signedInAs ? tokenRefusedByServer(problem, this.server?.host ?? 'the mail server', this.signedInAs) : problem;
-    }
-    const errorId = randomBytes(4).toString('hex');
-    // drizzle wraps the database's error as "Failed query: …": its cause is the one that says why.
-    this.log().error({ errorId, err, cause: (err as Error)?.cause, attempt }, 'mailbox session failed inside Leopard');
-    return internalFailure(errorId);
   }
 
   private async connectAndServe(onConnected: () => void): Promise<void> {

@@ -13,18 +13,16 @@
 //
 // What is shared with IMAP sessions: the state reporting (worker/session-reporter.ts), the lease handling (the
 // supervisor, worker/supervisor.ts), ingest and quarantine, the OAuth2 tokens, the error wording's codes.
-import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { emailProcessors } from '../server/db/schema';
 import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backoff';
-import { isAppError } from '../server/errors';
 import { env } from '../server/env';
-import { internalFailure, isMailServerError } from '../server/mail/describe-imap-error';
+import { isMailServerError } from '../server/mail/describe-imap-error';
 import { describePop3Error } from '../server/mail/describe-pop3-error';
 import { Pop3Client, Pop3Error, type Pop3Listing } from '../server/mail/pop3-client';
 import { ingestBatch, prepareMessages } from '../server/services/ingest';
 import { beginSync, readSessionSettings, type SyncStart } from '../server/services/mailbox-sync';
-import { getMailboxAccessToken, tokenRefusedByServer } from '../server/services/oauth-tokens';
+import { getMailboxAccessToken } from '../server/services/oauth-tokens';
 import { dueForDeletion, findTakenUidls, markDeleted, type Pop3Message } from '../server/services/pop3-taken';
 import { loadImapSettings } from '../server/services/processors';
 import type { MailboxSessionDeps } from './mailbox-session';
@@ -94,10 +92,15 @@ export class Pop3Session implements MailboxSessionLike {
       } catch (err) {
         if (this.stopping) break;
         failures += 1;
-        const problem = this.describeFailure(err, failures);
-        this.deps.metrics.sessionErrors.inc({ processor: this.processorId, code: problem.code });
-        if (problem.code !== 'INTERNAL') this.log().warn({ code: problem.code, err: problem.message, attempt: failures }, 'pop3 session failed');
-        await this.reporter.report({ status: 'error', error: problem.message, code: problem.code }).catch((e: unknown) => this.log().error({ err: e }, 'could not record the mailbox error'));
+        const problem = await this.reporter.failed(err, {
+          attempt: failures,
+          log: this.log(),
+          isServerError: (e) => e instanceof Pop3Error || isMailServerError(e),
+          describe: describePop3Error,
+          server: this.server,
+          workedBefore: this.lastSuccessAt,
+          signedInAs: this.signedInAs,
+        });
         this.client?.close();
         this.client = null;
         // Asking again gets the same refusal: wait for Reconnect, which changes the processor and restarts this session.
@@ -113,17 +116,6 @@ export class Pop3Session implements MailboxSessionLike {
     }
     this.client?.close();
     this.reporter.ended();
-  }
-
-  private describeFailure(err: unknown, attempt: number) {
-    if (isAppError(err)) return err;
-    if (err instanceof Pop3Error || isMailServerError(err)) {
-      const problem = describePop3Error(err, { ...(this.server ?? {}), workedBefore: this.lastSuccessAt });
-      return this.signedInAs ? tokenRefusedByServer(problem, this.server?.host ?? 'the mail server', this.signedInAs) : problem;
-    }
-    const errorId = randomBytes(4).toString('hex');
-    this.log().error({ errorId, err, cause: (err as Error)?.cause, attempt }, 'pop3 session failed inside Leopard');
-    return internalFailure(errorId);
   }
 
   /** One POP3 session; returns how long to wait before the next. */
