@@ -31,6 +31,7 @@ import {
 import { loadImapSettings } from '../server/services/processors';
 import { type MailTransport, type OutgoingMessage, smtpTransport, TransportError } from './mail-transports';
 import type { WorkerMetrics } from './metrics';
+import { CoalescedRun } from './run-coalesced';
 import { appendToSentFolder } from './sent-copy';
 
 const OUTBOX_POLL_MS = 2_000;
@@ -59,9 +60,12 @@ export type OutboxSenderOptions = {
 
 export class OutboxSender {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
   private stopped = false;
+  private readonly passes = new CoalescedRun({
+    run: () => this.drain(),
+    onError: (err) => this.o.log.error({ err }, 'outbox pass failed'),
+    stopped: () => this.stopped,
+  });
   private unlisten: (() => Promise<void>) | null = null;
   private readonly keptRaw = new Map<string, Buffer>();
 
@@ -80,20 +84,7 @@ export class OutboxSender {
 
   /** Runs a pass now, or right after the current one. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.o.log.error({ err }, 'outbox pass failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.passes.request();
   }
 
   private async drain(): Promise<void> {
@@ -198,7 +189,7 @@ export class OutboxSender {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.unlisten?.().catch(() => {});
-    await this.running;
+    await this.passes.running;
     this.o.systemTransport?.close();
   }
 }

@@ -5,10 +5,8 @@
 // each holds at most its fair share (runnable processors / live workers) and hands back the rest,
 // so a worker started later gets mailboxes without waiting for another to die. A dead worker's mailboxes
 // are taken over the moment its leases lapse: the supervisor also ticks then.
-import { eq, inArray } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
-import { emailProcessors } from '../server/db/schema';
 import type { Logger } from '../server/log';
 import {
   acquireLeases,
@@ -16,13 +14,16 @@ import {
   forgetWorker,
   heartbeat,
   msUntilNextForeignLapse,
+  processorSettingsVersion,
   releaseLeases,
   renewLeases,
+  sessionStarts,
   unrunnableAmong,
 } from '../server/services/leases';
 import { PROCESSORS_CHANNEL } from '../server/services/processors';
 import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
 import { Pop3Session } from './pop3-session';
+import { CoalescedRun } from './run-coalesced';
 import type { MailboxSessionLike } from './session-reporter';
 
 /** Ticks this long after a foreign lease lapses, so Postgres's now() has certainly passed it. */
@@ -45,9 +46,12 @@ export class Supervisor {
   private timer: NodeJS.Timeout | null = null;
   /** A tick at the moment another worker's next lease or heartbeat lapses. */
   private lapseTimer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
-  private tickAgain = false;
   private stopped = false;
+  private readonly ticks = new CoalescedRun({
+    run: () => this.tick(),
+    onError: (err) => this.options.log.error({ err: (err as Error)?.cause ?? err }, 'supervisor tick failed'),
+    stopped: () => this.stopped,
+  });
   private unlisten: (() => Promise<void>) | null = null;
   private readonly changed = new Set<string>();
 
@@ -66,24 +70,11 @@ export class Supervisor {
     // Renew well before the lease lapses, so a slow tick never costs a mailbox.
     this.timer = setInterval(() => this.requestTick(), Math.max(500, Math.floor(this.options.leaseTtlMs / 3)));
     this.requestTick();
-    await this.ticking;
+    await this.ticks.running;
   }
 
   requestTick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.tickAgain = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err: unknown) => this.options.log.error({ err: (err as Error)?.cause ?? err }, 'supervisor tick failed'))
-      .finally(() => {
-        this.ticking = null;
-        if (this.tickAgain) {
-          this.tickAgain = false;
-          this.requestTick();
-        }
-      });
+    this.ticks.request();
   }
 
   private async tick(): Promise<void> {
@@ -108,7 +99,7 @@ export class Supervisor {
     for (const id of [...this.changed]) {
       this.changed.delete(id);
       const session = this.sessions.get(id);
-      if (session && (await this.settingsVersion(id)) !== session.settingsVersion) {
+      if (session && (await processorSettingsVersion({ db, processorId: id })) !== session.settingsVersion) {
         log.info({ processorId: id }, 'settings changed; reconnecting');
         await this.stopSession(id);
         await this.startSessions([id]);
@@ -139,14 +130,6 @@ export class Supervisor {
     this.lapseTimer.unref();
   }
 
-  private async settingsVersion(processorId: string): Promise<number | null> {
-    const [row] = await this.options.db
-      .select({ updatedAt: emailProcessors.updatedAt })
-      .from(emailProcessors)
-      .where(eq(emailProcessors.id, processorId));
-    return row ? row.updatedAt.getTime() : null;
-  }
-
   /**
    * One query for the settings versions of every processor just leased, then the sessions, without awaiting
    * them. Awaiting a query per processor, queued behind the database work of the sessions already started,
@@ -155,17 +138,14 @@ export class Supervisor {
    */
   private async startSessions(processorIds: string[]): Promise<void> {
     if (processorIds.length === 0 || this.stopped) return;
-    const rows = await this.options.db
-      .select({ id: emailProcessors.id, updatedAt: emailProcessors.updatedAt, type: emailProcessors.type })
-      .from(emailProcessors)
-      .where(inArray(emailProcessors.id, processorIds));
+    const rows = await sessionStarts({ db: this.options.db, processorIds });
     for (const row of rows) {
       if (this.stopped) return;
       // One more kind of mailbox session: leases, state and ingest work the same for both.
       const session =
         row.type === 'pop3'
-          ? new Pop3Session(row.id, row.updatedAt.getTime(), this.options.sessionDeps)
-          : new MailboxSession(row.id, row.updatedAt.getTime(), this.options.sessionDeps);
+          ? new Pop3Session(row.id, row.settingsVersion, this.options.sessionDeps)
+          : new MailboxSession(row.id, row.settingsVersion, this.options.sessionDeps);
       this.sessions.set(row.id, session);
       session.start();
     }
@@ -183,7 +163,7 @@ export class Supervisor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.lapseTimer) clearTimeout(this.lapseTimer);
-    await this.ticking;
+    await this.ticks.running;
     await this.unlisten?.().catch(() => {});
     const held = this.heldProcessorIds;
     await Promise.all(held.map((id) => this.stopSession(id)));
