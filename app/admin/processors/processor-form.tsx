@@ -264,6 +264,8 @@ export function ProcessorForm({ processor }: { processor?: ProcessorView }) {
         />
         {type === 'pop3' ? (
           <>
+            {/* POP3 has no read state; the IMAP setting is kept as it was for a switch back. */}
+            {(processor?.markSeen ?? true) && <input type="hidden" name="markSeen" value="on" />}
             <TextField
               label="Poll every (seconds)"
               name="pollIntervalSeconds"
