@@ -36,8 +36,7 @@ import { env } from '../server/env';
 import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
 import { uidSets } from './uid-sets';
-import { WakeSignal } from './wake-signal';
-import { type MailboxSessionLike, SessionReporter } from './session-reporter';
+import { SessionLifecycle } from './session-lifecycle';
 
 /** imapflow enters IDLE only after this much quiet (its default is 15 s, which delays push). */
 const IDLE_AFTER_MS = 200;
@@ -65,73 +64,26 @@ export type MailboxSessionDeps = {
 /** A provider that could not renew an access token (unreachable, busy) is asked again after this long. */
 const TOKEN_RETRY_MS = 30_000;
 
-type SessionState = 'created' | 'running' | 'stopping' | 'stopped';
-
 class SessionStopped extends Error {}
 
-export class MailboxSession implements MailboxSessionLike {
-  private state: SessionState = 'created';
-  private client: ImapFlow | null = null;
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
-  private readonly reporter: SessionReporter;
+export class MailboxSession extends SessionLifecycle<ImapFlow> {
   /** When the server last announced new mail: the start of the push latency we measure. */
   private announcedAt: number | null = null;
   /** The server announced new mail on its own while the connection idled (not in answer to a poll or check). */
   private pushed = false;
   /** A poll or check is talking to the server: EXISTS it answers with was not pushed. */
   private checking = false;
-  /** When this mailbox last synced: a server that worked and now refuses is down, not misconfigured. */
-  private lastSuccessAt: Date | null = null;
   private lastDiscrepancy: string | null = null;
   /** OAuth2: the renewal of the access token ahead of its expiry, while the connection idles. */
   private tokenTimer: NodeJS.Timeout | null = null;
   /** The provider refused the renewal: the session ends and waits for Reconnect. */
   private tokenRefused: Error | null = null;
-  /** OAuth2: the mailbox the token was sent for, so a refused login is not called a wrong password. */
-  private signedInAs: string | null = null;
-  /** Where the last connection went, so error messages can name the server. */
-  private server: { host: string; port: number; useSsl: boolean } | null = null;
-
-  constructor(
-    readonly processorId: string,
-    /** The processor's updated_at when this session started: an admin edit changes it. */
-    readonly settingsVersion: number,
-    private readonly deps: MailboxSessionDeps,
-  ) {
-    this.reporter = new SessionReporter(deps.db, deps.metrics, processorId);
-  }
-
-  start(): void {
-    if (this.state !== 'created') return;
-    this.state = 'running';
-    this.loop = this.run();
-  }
-
-  /** Idempotent. Closes the connection at once; an ingest in flight finishes its transaction. */
-  async stop(): Promise<void> {
-    if (this.state === 'created') this.state = 'stopped';
-    if (this.state === 'stopped') return;
-    this.state = 'stopping';
-    this.signal.wake();
-    this.client?.close();
-    await this.loop;
-    this.state = 'stopped';
-  }
-
-  private get stopping(): boolean {
-    return this.state !== 'running';
-  }
-
-  private log() {
-    return this.deps.log.child({ processorId: this.processorId });
-  }
 
   private report(report: SessionStatus): Promise<void> {
     return this.reporter.report(report);
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       try {
@@ -151,11 +103,7 @@ export class MailboxSession implements MailboxSessionLike {
           signedInAs: this.signedInAs,
         });
         if (problem.code === 'OAUTH_RECONNECT_NEEDED') {
-          // Asking again gets the same refusal and hammers the provider: wait for Reconnect, which changes the
-          // processor and so restarts this session (worker/supervisor.ts).
-          this.client?.close();
-          this.client = null;
-          while (!this.stopping) await this.signal.wait(60 * 60 * 1000);
+          await this.waitForReconnect();
           break;
         }
         // The failed connection's close (or mail announced before it failed) must not cut the backoff

@@ -11,8 +11,9 @@
 // Deletion (delete after N days) only names UIDLs found in pop3_taken, that is mail committed at least N days
 // ago, with the size they were taken with; the server removes them at QUIT, and only then are they marked.
 //
-// What is shared with IMAP sessions: the state reporting (worker/session-reporter.ts), the lease handling (the
-// supervisor, worker/supervisor.ts), ingest and quarantine, the OAuth2 tokens, the error wording's codes.
+// What is shared with IMAP sessions: the life cycle (worker/session-lifecycle.ts), the state reporting
+// (worker/session-reporter.ts), the lease handling (the supervisor, worker/supervisor.ts), ingest and
+// quarantine, the OAuth2 tokens, the error wording's codes.
 import { eq } from 'drizzle-orm';
 import { emailProcessors } from '../server/db/schema';
 import { backoffDelayMs, RECONNECT_BACKOFF } from '../server/domain/retry-backoff';
@@ -26,8 +27,7 @@ import { getMailboxAccessToken } from '../server/services/oauth-tokens';
 import { dueForDeletion, findTakenUidls, markDeleted, type Pop3Message } from '../server/services/pop3-taken';
 import { loadImapSettings } from '../server/services/processors';
 import type { MailboxSessionDeps } from './mailbox-session';
-import { type MailboxSessionLike, SessionReporter } from './session-reporter';
-import { WakeSignal } from './wake-signal';
+import { SessionLifecycle } from './session-lifecycle';
 
 /** The UID namespace (uid_validity) of a POP3 processor's stored messages: POP3 has no UIDVALIDITY. */
 export const POP3_UID_NAMESPACE = 1;
@@ -40,49 +40,8 @@ export type Pop3SessionDeps = MailboxSessionDeps & {
   pop3PollIntervalMs?: number;
 };
 
-export class Pop3Session implements MailboxSessionLike {
-  private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
-  private client: Pop3Client | null = null;
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
-  private readonly reporter: SessionReporter;
-  private lastSuccessAt: Date | null = null;
-  private signedInAs: string | null = null;
-  private server: { host: string; port: number; useSsl: boolean } | null = null;
-
-  constructor(
-    readonly processorId: string,
-    readonly settingsVersion: number,
-    private readonly deps: Pop3SessionDeps,
-  ) {
-    this.reporter = new SessionReporter(deps.db, deps.metrics, processorId);
-  }
-
-  start(): void {
-    if (this.state !== 'created') return;
-    this.state = 'running';
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    if (this.state === 'created') this.state = 'stopped';
-    if (this.state === 'stopped') return;
-    this.state = 'stopping';
-    this.signal.wake();
-    this.client?.close();
-    await this.loop;
-    this.state = 'stopped';
-  }
-
-  private get stopping(): boolean {
-    return this.state !== 'running';
-  }
-
-  private log() {
-    return this.deps.log.child({ processorId: this.processorId });
-  }
-
-  private async run(): Promise<void> {
+export class Pop3Session extends SessionLifecycle<Pop3Client, Pop3SessionDeps> {
+  protected async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       let waitMs: number;
@@ -103,9 +62,8 @@ export class Pop3Session implements MailboxSessionLike {
         });
         this.client?.close();
         this.client = null;
-        // Asking again gets the same refusal: wait for Reconnect, which changes the processor and restarts this session.
         if (problem.code === 'OAUTH_RECONNECT_NEEDED') {
-          while (!this.stopping) await this.signal.wait(60 * 60 * 1000);
+          await this.waitForReconnect();
           break;
         }
         // A server without UIDL will not grow it: ask again only now and then.
@@ -130,7 +88,7 @@ export class Pop3Session implements MailboxSessionLike {
       .from(emailProcessors)
       .where(eq(emailProcessors.id, this.processorId));
     if (!session || !extra) {
-      this.state = 'stopping';
+      this.endSoon();
       return 0;
     }
     this.lastSuccessAt = session.lastSuccessAt ?? this.lastSuccessAt;
