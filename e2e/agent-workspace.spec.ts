@@ -193,7 +193,7 @@ test('agent A changes a status and agent B’s open list shows it without a relo
   await pageB.evaluate(() => ((window as unknown as { leopardMarker: number }).leopardMarker = 1));
 
   await pageA.goto(`/cases/${shared.caseNumber}`);
-  await pageA.getByLabel('Status').selectOption('pending');
+  await pageA.getByLabel('Status', { exact: true }).selectOption('pending');
   await pageA.getByRole('button', { name: 'Save changes' }).click();
   await expect(pageA.getByText(`${shared.caseNumber} saved.`)).toBeVisible();
 

@@ -65,7 +65,7 @@ test('mail delivered to the mailbox appears in the open list, its tagged reply r
 
   await row.getByRole('link').first().click();
   await expect(page).toHaveURL(new RegExp(`/cases/${caseNumber}$`));
-  await page.getByLabel('Status').selectOption('open');
+  await page.getByLabel('Status', { exact: true }).selectOption('open');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByText(`${caseNumber} saved.`)).toBeVisible();
   await expect(page.locator('.case-header').getByTestId('case-status')).toHaveText('Open');
