@@ -202,4 +202,9 @@ export const workers = pgTable('workers', {
   // The outgoing transport this worker sends the outbox with ('resend', 'smtp'), null when it has
   // none: the web app warns on processors with auto-reply when no live worker can send.
   outboundTransport: text('outbound_transport'),
+  // The key of the session-level advisory lock this worker holds while its database session lives
+  // (server/services/worker-liveness.ts), and the start time of the PostgreSQL server it was taken on: a freed
+  // lock means a dead worker only on that same server run (a restart frees every lock at once).
+  livenessKey: integer('liveness_key'),
+  livenessServerStart: timestamp('liveness_server_start', { withTimezone: true }),
 });
