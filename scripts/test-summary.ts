@@ -26,6 +26,34 @@ function read(tier: string): Counts | null {
   };
 }
 
+/** Each failed test of a tier's report, as "file › test: first line of the error", so a failure is named in the summary. */
+function failures(tier: string): string[] {
+  const file = `test-results/${tier}.json`;
+  if (!existsSync(file)) return [];
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  const firstLine = (message: unknown) => String(message ?? '').replace(/\u001b\[[0-9;]*m/g, '').trim().split('\n')[0]?.slice(0, 200) ?? '';
+  const out: string[] = [];
+  if (tier === 'e2e') {
+    const walk = (suite: any) => {
+      for (const spec of suite.specs ?? []) {
+        if (spec.ok !== false) continue;
+        const error = spec.tests?.flatMap((t: any) => t.results ?? []).find((r: any) => r.error)?.error?.message;
+        out.push(`${spec.file ?? suite.file ?? ''} › ${spec.title}: ${firstLine(error)}`);
+      }
+      for (const child of suite.suites ?? []) walk(child);
+    };
+    for (const suite of report.suites ?? []) walk(suite);
+    return out;
+  }
+  for (const fileResult of report.testResults ?? []) {
+    const name = String(fileResult.name ?? '').replace(`${process.cwd()}/`, '');
+    const failed = (fileResult.assertionResults ?? []).filter((a: any) => a.status === 'failed');
+    for (const a of failed) out.push(`${name} › ${a.fullName ?? a.title}: ${firstLine(a.failureMessages?.[0])}`);
+    if (failed.length === 0 && fileResult.status === 'failed') out.push(`${name}: ${firstLine(fileResult.message)}`);
+  }
+  return out;
+}
+
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 const skippedTiers: string[] = [];
 let problem = false;
@@ -51,6 +79,7 @@ for (const tier of TIERS) {
   }
   const flaky = counts.flaky ? ` (${counts.flaky} only on a retry: see the report above)` : '';
   process.stdout.write(`  ${tier.padEnd(7)} ${counts.passed} passed${flaky}, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  for (const failure of counts.failed > 0 ? failures(tier) : []) process.stdout.write(`      ✗ ${failure}\n`);
   total.passed += counts.passed;
   total.failed += counts.failed;
   total.skipped += counts.skipped;
