@@ -37,6 +37,9 @@ export default defineConfig({
         test: {
           name: 'imap',
           include: ['**/*.imap.test.ts'],
+          // One retry for tests against live servers on a shared machine; a test that passes only on its
+          // retry is named in the summary (test/harness/retried-tests-reporter.ts), never counted silently.
+          retry: 1,
           exclude: ['node_modules/**'],
           globalSetup: ['test/harness/db-global-setup.ts'],
           testTimeout: 60_000,
@@ -50,6 +53,7 @@ export default defineConfig({
           // Dovecot, Cyrus IMAP and Courier IMAP (test/harness/mail-server.ts), one file at a time.
           name: 'servers',
           include: ['**/*.servers.test.ts'],
+          retry: 1,
           exclude: ['node_modules/**'],
           globalSetup: ['test/harness/db-global-setup.ts'],
           testTimeout: 60_000,

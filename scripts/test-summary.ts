@@ -77,9 +77,12 @@ for (const tier of TIERS) {
     problem = true;
     continue;
   }
-  const flaky = counts.flaky ? ` (${counts.flaky} only on a retry: see the report above)` : '';
+  const retried = existsSync(`test-results/${tier}.flaky`) ? readFileSync(`test-results/${tier}.flaky`, 'utf8').split('\n').filter(Boolean) : [];
+  if (retried.length > 0) counts.flaky = retried.length;
+  const flaky = counts.flaky ? ` (${counts.flaky} only on a retry${retried.length > 0 ? '' : ': see the report above'})` : '';
   process.stdout.write(`  ${tier.padEnd(7)} ${counts.passed} passed${flaky}, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   for (const failure of counts.failed > 0 ? failures(tier) : []) process.stdout.write(`      ✗ ${failure}\n`);
+  for (const name of retried) process.stdout.write(`      ↻ ${name}\n`);
   total.passed += counts.passed;
   total.failed += counts.failed;
   total.skipped += counts.skipped;

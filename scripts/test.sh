@@ -50,7 +50,7 @@ if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-l
 fi
 
 mkdir -p test-results
-rm -f test-results/*.json
+rm -f test-results/*.json test-results/*.flaky
 status=0
 
 run_tier() {
@@ -63,12 +63,12 @@ run_tier() {
 rm -f test-results/*.skipped
 run_tier unit npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 run_tier db npx vitest run --project db --reporter=default --reporter=json --outputFile.json=test-results/db.json
-run_tier imap npx vitest run --project imap --reporter=default --reporter=json --outputFile.json=test-results/imap.json
+run_tier imap npx vitest run --project imap --reporter=default --reporter=./test/harness/retried-tests-reporter.ts --reporter=json --outputFile.json=test-results/imap.json
 
 # Cyrus IMAP and Courier IMAP conflict with dovecot-imapd, so they are unpacked, never installed. Without
 # them the tier fails (the summary says why): it is never skipped.
 if bash scripts/install-mail-servers.sh; then
-  run_tier servers npx vitest run --project servers --reporter=default --reporter=json --outputFile.json=test-results/servers.json
+  run_tier servers npx vitest run --project servers --reporter=default --reporter=./test/harness/retried-tests-reporter.ts --reporter=json --outputFile.json=test-results/servers.json
 else
   echo "Cyrus IMAP and Courier IMAP could not be unpacked, so the servers tier could not run." >&2
   status=1
