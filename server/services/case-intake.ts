@@ -26,7 +26,7 @@ import { attachments, caseMessages, cases, contacts, emailProcessors, processorF
 import { readSenderAuthentication, type SenderAuthentication, type SenderAuthenticityOutcome, senderAuthenticityOutcome } from '../domain/authentication-results';
 import type { ContactCandidate } from '../domain/match-contact';
 import type { CaseSettings, ProcessorFilterRule } from '../domain/match-filters';
-import { type IntakeFacts, type IntakePlan, type PlannedContact, planIntakeRound, type PlanStage } from '../domain/plan-intake';
+import { type IntakeFacts, type IntakePlan, planIntakeRound, type PlanStage } from '../domain/plan-intake';
 import { threadLookupKeys } from '../domain/resolve-thread';
 import type { AutoReplySkipCode } from '../domain/auto-reply-policy';
 import { type ParsedInbound, toFilterableMessage } from '../mail/parse-message';
@@ -239,6 +239,18 @@ async function lockAndFindContacts(tx: Transaction, addresses: string[]): Promis
     .where(inArray(sql`lower(${contacts.email})`, addresses));
 }
 
+/** What a round reads back of the cases it writes: their number and the summary of their event. */
+const CASE_SUMMARY_COLUMNS = {
+  id: cases.id,
+  number: cases.number,
+  subject: cases.subject,
+  status: cases.status,
+  isSpam: cases.isSpam,
+  assignedToId: cases.assignedToId,
+  lastActivityAt: cases.lastActivityAt,
+};
+type CaseSummaryRow = Parameters<typeof caseEventSummary>[0];
+
 /** Rows per multi-row statement: far below Postgres's 65,535 parameters for every table written here. */
 const ROWS_PER_STATEMENT = 500;
 
@@ -299,53 +311,49 @@ export async function writeIntake(
   now: Date,
   pipeline: StatementPipeline,
 ): Promise<IntakeResult[]> {
-  const caseRows = new Map<string, typeof cases.$inferSelect>();
+  const caseRows = new Map<string, CaseSummaryRow>();
   const opened = entries.flatMap((e) => (e.plan.kind === 'new' ? [{ entry: e, plan: e.plan }] : []));
-  // Contacts this round creates exist only after the cases (each remembers the case that created it), so
-  // every case of the round that links one is linked after both are written.
-  const newContacts = opened.flatMap(({ plan }) => (plan.contact.kind === 'create' ? [{ caseId: plan.caseId, ...plan.contact }] : []));
-  const createdIds = new Set(newContacts.map((c) => c.contactId));
-  const contactOf = (contact: PlannedContact) => (contact.kind === 'none' ? null : contact.contactId);
-  for (const chunk of inChunks(opened)) {
-    const insert = tx
-      .insert(cases)
-      .values(
-        chunk.map(({ entry, plan }) => ({
-          id: plan.caseId,
-          subject: entry.parsed.subject,
-          status: 'new' as const,
-          ...plan.settings,
-          contactId: createdIds.has(contactOf(plan.contact) ?? '') ? null : contactOf(plan.contact),
-          processorId: ctx.processor.id,
-          notes: plan.caseNotes,
-          lastActivityAt: now,
-        })),
-      )
-      .returning();
+  // The case's words are refreshed once, after the round's messages and attachments are written, rather than
+  // by each of their inserts (the refresh is a new version of the case row: drizzle/migrations/0022_…).
+  void pipeline.send('case', tx.execute(sql`select set_config('leopard.case_search', 'deferred', true)`));
+  if (opened.length > 0) {
+    // A round holds at most MAX_MESSAGES_PER_TRANSACTION messages (server/services/ingest.ts): one statement
+    // writes its new cases and the contacts they create, far below Postgres's 65,535 parameters. The contacts go
+    // in with the cases (a data-modifying WITH, whose foreign keys are checked at the end of the statement): a
+    // contact remembers the case that created it and the case names its contact, so neither is written twice.
+    const newContacts = opened.flatMap(({ plan }) => (plan.contact.kind === 'create' ? [{ caseId: plan.caseId, ...plan.contact }] : []));
+    const caseValues = opened.map(({ entry, plan }) => ({
+      id: plan.caseId,
+      subject: entry.parsed.subject,
+      status: 'new' as const,
+      ...plan.settings,
+      contactId: plan.contact.kind === 'none' ? null : plan.contact.contactId,
+      processorId: ctx.processor.id,
+      notes: plan.caseNotes,
+      lastActivityAt: now,
+    }));
+    const insert =
+      newContacts.length === 0
+        ? tx.insert(cases).values(caseValues).returning(CASE_SUMMARY_COLUMNS)
+        : tx
+            .with(
+              tx
+                .$with('new_contacts')
+                // Remembered as created by this case: marking the case as spam may delete the contact again.
+                .as(tx.insert(contacts).values(newContacts.map((c) => ({ id: c.contactId, ...c.values, createdByCaseId: c.caseId }))).returning({ id: contacts.id })),
+            )
+            .insert(cases)
+            .values(caseValues)
+            .returning(CASE_SUMMARY_COLUMNS);
     void pipeline.send('case', insert).then(
       (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
       () => {}, // reported by drain()
     );
   }
-  for (const chunk of inChunks(newContacts)) {
-    // Remembered as created by this case: marking the case as spam may delete the contact again.
-    void pipeline.send('case', tx.insert(contacts).values(chunk.map((c) => ({ id: c.contactId, ...c.values, createdByCaseId: c.caseId }))));
-  }
-  const links = opened.flatMap(({ plan }) => {
-    const contactId = contactOf(plan.contact);
-    return contactId !== null && createdIds.has(contactId) ? [{ caseId: plan.caseId, contactId }] : [];
-  });
-  for (const chunk of inChunks(links)) {
-    const values = sql.join(
-      chunk.map((l) => sql`(${l.caseId}::uuid, ${l.contactId}::uuid)`),
-      sql`, `,
-    );
-    void pipeline.send('case', tx.execute(sql`update ${cases} set contact_id = v.contact_id from (values ${values}) as v(case_id, contact_id) where ${cases.id} = v.case_id`));
-  }
   // New mail makes the case unread again, closed cases included (seed: "the case becomes New").
   const appendedIds = [...new Set(entries.flatMap((e) => (e.plan.kind === 'append' ? [e.plan.caseId] : [])))];
   if (appendedIds.length > 0) {
-    const update = tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning();
+    const update = tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning(CASE_SUMMARY_COLUMNS);
     void pipeline.send('case', update).then(
       (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
       () => {}, // reported by drain()
@@ -411,6 +419,13 @@ export async function writeIntake(
     );
     void pipeline.send('attachments', insert);
   }
+  // The cases the messages are in (a message written into a case merged meanwhile went to its target).
+  void pipeline.send(
+    'case',
+    tx.execute(
+      sql`select set_config('leopard.case_search', '', true), leopard_refresh_case_search(array(select distinct ${caseMessages.caseId} from ${caseMessages} where ${inArray(caseMessages.id, messageIds)}))`,
+    ),
+  );
   await pipeline.drain();
   const bounces = entries.flatMap((e, i) =>
     e.plan.kind === 'append' && e.parsed.deliveryReport ? [{ caseId: e.plan.caseId, caseMessageId: messageIds[i]!, report: e.parsed.deliveryReport }] : [],
