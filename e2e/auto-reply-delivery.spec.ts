@@ -15,6 +15,9 @@ async function createAutoReplyProcessor(address: string, user: string, password:
   const pool = createPool(process.env.E2E_DATABASE_URL!, { max: 1, applicationName: 'leopard-e2e-setup' });
   try {
     const [actor] = await pool.db.execute<{ id: string; email: string }>(sql`select id, email from users where role = 'admin' limit 1`);
+    // On a retry of the test the processor made the first time is still there.
+    const [existing] = await pool.db.execute<{ id: string }>(sql`select id from email_processors where email_address = ${address}`);
+    if (existing) return existing.id;
     const processor = await createProcessor({
       db: pool.db,
       actor,

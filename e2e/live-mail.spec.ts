@@ -15,6 +15,9 @@ test.beforeAll(async () => {
   const pool = createPool(process.env.E2E_DATABASE_URL!, { max: 1, applicationName: 'leopard-e2e-setup' });
   try {
     const [actor] = await pool.db.execute<{ id: string; email: string }>(sql`select id, email from users where role = 'admin' limit 1`);
+    // A retry of this file runs beforeAll again: the processor made the first time is still there.
+    const [existing] = await pool.db.execute<{ id: string }>(sql`select id from email_processors where email_address = ${box.address}`);
+    if (existing) return;
     const processor = await createProcessor({
       db: pool.db,
       actor,
