@@ -31,7 +31,9 @@ describe('large bytea values', () => {
         await tx.execute(sql`insert into bytea_probe (content) values (${values[0]}), (${values[1]})`);
       }),
     );
-    expect(seen[0]).toBe(small);
+    // Neither goes as a bytea parameter (which postgres.js sends as hex, twice the bytes): the small one is
+    // base64 text in the statement, the large one put together from its slices.
+    expect(Buffer.isBuffer(seen[0])).toBe(false);
     expect(Buffer.isBuffer(seen[1])).toBe(false);
     const [a, b] = await stored();
     expect(a!.equals(small)).toBe(true);

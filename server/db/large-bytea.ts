@@ -12,7 +12,10 @@
 //   after the stream ended, which would hang the mailbox session for good.
 // - The slices live in a temporary table dropped at commit, so nothing outlives the transaction on a pooled
 //   connection; a savepoint rolled back takes its slices with it.
-// - Values up to LARGE_BYTEA_BYTES go as plain parameters, as before: nearly all mail, at no extra cost.
+// - Values up to LARGE_BYTEA_BYTES (nearly all mail) go in the statement itself, also as base64 text decoded by
+//   Postgres rather than a bytea parameter: measured on 1,000 values of 29 KB, the worker spent ~100 ms instead
+//   of ~250 ms making and sending them (postgres.js's hex is twice the bytes, built and copied as one string
+//   per value) and Postgres ~100 ms instead of ~90 ms reading them.
 import { type SQL, sql } from 'drizzle-orm';
 import type { Transaction } from './client';
 
@@ -25,13 +28,13 @@ let nextKey = 0;
  * Runs `insert` with a value for each of `buffers`: the Buffer itself when small; when large, the SQL that
  * puts together the slices staged for it. The slices are dropped at commit.
  */
-export async function withLargeBytea<T>(tx: Transaction, buffers: Buffer[], insert: (values: Array<Buffer | SQL>) => Promise<T>): Promise<T> {
-  if (buffers.every((b) => b.length <= LARGE_BYTEA_BYTES)) return insert(buffers);
+export async function withLargeBytea<T>(tx: Transaction, buffers: Buffer[], insert: (values: SQL[]) => Promise<T>): Promise<T> {
+  if (buffers.every((b) => b.length <= LARGE_BYTEA_BYTES)) return insert(buffers.map(inline));
   await tx.execute(sql`create temporary table if not exists leopard_bytea_slices (k int not null, n int not null, slice bytea not null) on commit drop`);
-  const values: Array<Buffer | SQL> = [];
+  const values: SQL[] = [];
   for (const bytes of buffers) {
     if (bytes.length <= LARGE_BYTEA_BYTES) {
-      values.push(bytes);
+      values.push(inline(bytes));
       continue;
     }
     const key = ++nextKey;
@@ -45,4 +48,9 @@ export async function withLargeBytea<T>(tx: Transaction, buffers: Buffer[], inse
   const result = await insert(values);
   await tx.execute(sql`delete from leopard_bytea_slices`);
   return result;
+}
+
+/** A small value as base64 text that Postgres decodes: 4/3 of its bytes instead of postgres.js's 2× hex. */
+function inline(bytes: Buffer): SQL {
+  return sql`decode(${bytes.toString('base64')}, 'base64')`;
 }
