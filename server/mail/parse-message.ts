@@ -216,6 +216,19 @@ export async function tryParseInbound(raw: Buffer): Promise<ParseOutcome> {
   }
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * tryParseInbound for the intake: the attachments are listed (name, type, size, checksum, part number by
+ * position) without their decoded bytes, which the intake does not store: an attachment of inbound mail is
+ * read from its raw message when downloaded (server/services/attachments.ts).
+ */
+export async function tryParseForIntake(raw: Buffer): Promise<ParseOutcome> {
+  const outcome = await tryParseInbound(raw);
+  if (outcome.ok) for (const attachment of outcome.value.attachments) attachment.content = NO_BYTES;
+  return outcome;
+}
+
 /** What filters look at (server/domain/match-filters.ts): recipients by address, the body as text. */
 export function toFilterableMessage(p: ParsedInbound): FilterableMessage {
   return {

@@ -21,7 +21,6 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
-import { withLargeBytea } from '../db/large-bytea';
 import { attachments, caseMessages, cases, contacts, emailProcessors, processorFilters } from '../db/schema';
 import { readSenderAuthentication, type SenderAuthentication, type SenderAuthenticityOutcome, senderAuthenticityOutcome } from '../domain/authentication-results';
 import type { ContactCandidate } from '../domain/match-contact';
@@ -239,6 +238,8 @@ async function lockAndFindContacts(tx: Transaction, addresses: string[]): Promis
     .where(inArray(sql`lower(${contacts.email})`, addresses));
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** What a round reads back of the cases it writes: their number and the summary of their event. */
 const CASE_SUMMARY_COLUMNS = {
   id: cases.id,
@@ -394,28 +395,23 @@ export async function writeIntake(
     void pipeline.send('case', insert);
   }
 
-  const files = entries.flatMap((entry, i) => entry.parsed.attachments.map((a) => ({ ...a, caseMessageId: messageIds[i]! })));
+  // An attachment's bytes are already in its raw message (stored on this pipeline): the row names its part,
+  // and the download decodes it from there (server/services/attachments.ts). A mail's bytes travel and are
+  // stored once, not again decoded.
+  const files = entries.flatMap((entry, i) => entry.parsed.attachments.map((a, part) => ({ ...a, part, caseMessageId: messageIds[i]! })));
   for (const chunk of inChunks(files)) {
-    const insert = withLargeBytea(
-      tx,
-      chunk.map((a) => a.content),
-      (contents) =>
-        tx
-          .insert(attachments)
-          .values(
-            chunk.map((a, i) => ({
-              caseMessageId: a.caseMessageId,
-              filename: a.filename,
-              contentType: a.contentType,
-              size: a.size,
-              contentId: a.contentId,
-              inline: a.inline,
-              checksum: a.checksum,
-              content: contents[i]!,
-            })),
-          )
-          // Started here, not when withLargeBytea's promise settles: small values go out in order at once.
-          .execute(),
+    const insert = tx.insert(attachments).values(
+      chunk.map((a) => ({
+        caseMessageId: a.caseMessageId,
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+        contentId: a.contentId,
+        inline: a.inline,
+        checksum: a.checksum,
+        content: EMPTY,
+        rawPart: a.part,
+      })),
     );
     void pipeline.send('attachments', insert);
   }

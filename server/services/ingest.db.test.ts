@@ -8,6 +8,7 @@ import { attachments, caseMessages, cases, contacts, emailProcessors, rawMessage
 import { formatCaseNumber } from '../domain/case-number';
 import { NO_FILTER_MATCHED_NOTE } from '../domain/match-filters';
 import { AppError } from '../errors';
+import { getAttachmentContent } from './attachments';
 import { type IngestResult, ingestMessage } from './ingest';
 
 let testDb: TestDatabase;
@@ -129,7 +130,13 @@ describe('a message without a case tag', () => {
       { contentType: 'image/gif', filename: 'part-1.gif', inline: true, contentId: 'pic@customer.example' },
       { contentType: 'text/csv', filename: 'numbers.csv', inline: false, contentId: null },
     ]);
-    expect(stored[1].content.toString()).toBe('a,b');
+    // Stored once, as parts of the raw message, and served from it.
+    expect(stored.map((a) => ({ content: a.content.length, rawPart: a.rawPart }))).toEqual([
+      { content: 0, rawPart: 0 },
+      { content: 0, rawPart: 1 },
+    ]);
+    expect((await getAttachmentContent({ db: testDb.db, id: stored[1]!.id })).content.toString()).toBe('a,b');
+    expect((await getAttachmentContent({ db: testDb.db, id: stored[0]!.id })).content.equals(Buffer.from('R0lGODlhAQABAAAAACw=', 'base64'))).toBe(true);
   });
 
   it('opens a case without a contact, with a note, when the message has no From (a bounce)', async () => {

@@ -38,7 +38,7 @@ import { sql } from 'drizzle-orm';
 import { LARGE_BYTEA_BYTES, withLargeBytea } from '../db/large-bytea';
 import { isInitialImport } from '../domain/initial-import';
 import { env } from '../env';
-import { type ParsedInbound, type ParseOutcome, tryParseInbound } from '../mail/parse-message';
+import { type ParsedInbound, type ParseOutcome, tryParseForIntake } from '../mail/parse-message';
 import {
   type IngestStage,
   intakeRound,
@@ -122,7 +122,7 @@ export type Prepared = { sha256: string; parsed: ParseOutcome };
 
 /** Hashes and parses on this thread (the worker parses on a thread of its own: worker/parse-pool.ts). */
 export async function prepareHere(raw: Buffer): Promise<Prepared> {
-  return { sha256: rawSha256(raw), parsed: await tryParseInbound(raw) };
+  return { sha256: rawSha256(raw), parsed: await tryParseForIntake(raw) };
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   index,
+  integer,
   jsonb,
   pgEnum,
   pgSequence,
@@ -179,7 +180,11 @@ export const attachments = pgTable(
     contentId: text('content_id'),
     inline: boolean('inline').notNull().default(false),
     checksum: text('checksum'),
+    // The file's bytes. Empty for an attachment of inbound mail: its bytes are the raw message's part number
+    // rawPart (in the order server/mail/parse-message.ts lists a message's attachments), decoded when it is
+    // downloaded (server/services/attachments.ts), so a mail's bytes are stored once.
     content: bytea('content').notNull(),
+    rawPart: integer('raw_part'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('attachments_message_idx').on(t.caseMessageId)],
