@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
 import { bigAttachmentMail, probeMail } from '../lib/mail-generator';
+import { eventLoopDelay, sampleWorkerWaits, type WaitSummary } from '../lib/pg-waits';
 import { readMemory, resetPeak } from '../lib/proc';
 import { PushProbe, type PushSample } from '../lib/push-probe';
 import { ratio } from '../lib/report';
@@ -43,6 +44,9 @@ export const bigMessage: Scenario = {
       };
       // Warm-up and the quiet reference: one mailbox at a time, as in scenario 1.
       for (let i = 0; i < 5; i++) await small(i);
+      // What the worker's database sessions wait on, and its event-loop delay, quiet and then during the big one.
+      await eventLoopDelay(worker.port);
+      const quietWaits = sampleWorkerWaits(dep.db);
       const quiet: PushSample[] = [];
       for (let i = 0; i < QUIET_SAMPLES; i++) {
         const s = await small(i);
@@ -50,6 +54,8 @@ export const bigMessage: Scenario = {
         await sleep(100);
       }
 
+      const quietWait = await quietWaits.stop();
+      const quietLoop = await eventLoopDelay(worker.port);
       await sleep(3_000);
       const before = readMemory(pid);
       const peakReset = resetPeak(pid);
@@ -61,6 +67,8 @@ export const bigMessage: Scenario = {
       let bigDone = false;
       let tailUntil = Number.POSITIVE_INFINITY;
       const during: PushSample[] = [];
+      await eventLoopDelay(worker.port);
+      const duringWaits = sampleWorkerWaits(dep.db);
       const bigStarted = performance.now();
       const big = probe.send(bigBox!.user, bigToken, mail.raw, 300_000).then((s) => {
         bigDone = true;
@@ -82,6 +90,8 @@ export const bigMessage: Scenario = {
       );
       const bigSample = await big;
       const bigSeconds = (performance.now() - bigStarted) / 1000;
+      const duringWait = await duringWaits.stop();
+      const duringLoop = await eventLoopDelay(worker.port);
       const after = readMemory(pid);
       const growthMb = after.hwmMb - before.rssMb;
       const sizeMb = mail.raw.length / 1024 ** 2;
@@ -117,6 +127,7 @@ export const bigMessage: Scenario = {
           `One message of ${fmt(mail.raw.length)} bytes (${fmt(attachmentBytes / 1024 ** 2)} MB PDF-like attachment, base64) APPENDed to one mailbox; ${OTHER_MAILBOXES} other mailboxes on the same worker.`,
           `Big message: APPEND → case.created ${bigSample ? `${fmt(bigSample.leopardMs)} ms (bare IDLE client saw it after ${fmt(bigSample.baselineMs)} ms)` : 'NOT SEEN'}; whole exchange ${fmt(bigSeconds, 1)} s; stored attachments: ${stored!.attachments} (${fmt(Number(stored!.bytes) / 1024 ** 2, 1)} MB).`,
           `Worker RSS ${fmt(before.rssMb)} MB before, peak ${fmt(after.hwmMb)} MB (${peakReset ? 'VmHWM reset just before' : 'VmHWM could not be reset: peak since start'}), ${fmt(after.rssMb)} MB after.`,
+          `Worker event-loop delay max/p99: quiet ${fmt(quietLoop.maxMs)}/${fmt(quietLoop.p99Ms)} ms, during the big ingest ${fmt(duringLoop.maxMs)}/${fmt(duringLoop.p99Ms)} ms. Worker database sessions (pg_stat_activity every ~5 ms, busy sessions only): quiet ${waitsText(quietWait)}; during ${waitsText(duringWait)}.`,
           `Other mailboxes' added latency: quiet p50/p95/max ${fmt(q.p50)}/${fmt(q.p95)}/${fmt(q.max)} ms; during the big ingest (and ${TAIL_MS / 1000} s after) p50/p95/max ${fmt(d.p50)}/${fmt(d.p95)}/${fmt(d.max)} ms; missed ${probe.missed.length}.`,
         ],
       };
@@ -126,3 +137,8 @@ export const bigMessage: Scenario = {
     }
   },
 };
+
+function waitsText(summary: WaitSummary): string {
+  const top = summary.byWait.slice(0, 5).map((w) => `${w.wait} ${fmt(w.share * 100)}%`);
+  return `${summary.samples} samples${top.length ? `: ${top.join(', ')}` : ', none busy'}`;
+}
