@@ -25,8 +25,29 @@ export type ScenarioResult = { rows: ResultRow[]; notes: string[] };
 export type Scenario = {
   key: string;
   name: string;
+  /**
+   * Times the bench runs it, one after another in the same bench, each run reported with its own rows
+   * (BENCH_REPEAT overrides it for every scenario). Default 1.
+   */
+  runs?: number;
   run(ctx: BenchContext): Promise<ScenarioResult>;
 };
+
+/** How many runs of `scenario` this bench makes: BENCH_REPEAT when set, else the scenario's own. */
+export function runsOf(scenario: Scenario, variable = 'BENCH_REPEAT'): number {
+  const forced = process.env[variable];
+  if (forced !== undefined && forced !== '') {
+    const n = Number(forced);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${variable} must be a whole number ≥ 1, not "${forced}"`);
+    return n;
+  }
+  return scenario.runs ?? 1;
+}
+
+/** The label of run `n` of `runs` (nothing when there is only one). */
+export function runLabel(n: number, runs: number): string {
+  return runs > 1 ? `, run ${n} of ${runs}` : '';
+}
 
 export function scaleFromEnv(variable: string): Scale {
   const value = (process.env[variable] ?? 'full').toLowerCase();

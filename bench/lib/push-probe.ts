@@ -4,11 +4,14 @@
 //          waits ~500 ms before telling IDLE clients, so no client can learn of new mail sooner);
 //   tCase  a signed-in Socket.IO client of the real web server receives `case.created` for it.
 // Leopard's added latency is tCase − tIdle. Mail is recognised by the [token] that starts its subject.
+// With `delivery: 'maildir'` t0 is the moment the file lands in the user's Maildir (as a local delivery
+// agent delivers, no IMAP session of its own): thousands of mailboxes then need no APPEND connection each.
 import { ImapFlow } from 'imapflow';
 import type { Socket } from 'socket.io-client';
 import type { CaseEvent } from '../../server/realtime/events';
 import type { DovecotHarness } from '../../test/harness/dovecot';
 import type { Mailbox } from './deployment';
+import { deliverToMaildir } from './maildir';
 
 /** How long a message may take before it counts as missed. */
 const MISSED_AFTER_MS = 30_000;
@@ -47,7 +50,10 @@ export class PushProbe {
   readonly missed: string[] = [];
   private socket: Socket | null = null;
 
-  constructor(private readonly dovecot: DovecotHarness) {}
+  constructor(
+    private readonly dovecot: DovecotHarness,
+    private readonly delivery: 'append' | 'maildir' = 'append',
+  ) {}
 
   /** Listens for case.created on a signed-in socket. */
   listen(socket: Socket): void {
@@ -78,7 +84,7 @@ export class PushProbe {
       for (let i = next++; i < boxes.length; i = next++) {
         const user = boxes[i]!.user;
         await this.openWatcher(user);
-        this.appenders.set(user, await this.dovecot.connect(user, { disableAutoIdle: true }));
+        if (this.delivery === 'append') this.appenders.set(user, await this.dovecot.connect(user, { disableAutoIdle: true }));
         done++;
         if (onProgress && done % 100 === 0) onProgress(done);
       }
@@ -104,10 +110,10 @@ export class PushProbe {
     this.watchers.set(user, client);
   }
 
-  /** APPENDs `raw` to the mailbox; resolves with the sample once both clients heard of it, or null when missed. */
+  /** Delivers `raw` to the mailbox; resolves with the sample once both clients heard of it, or null when missed. */
   send(user: string, token: string, raw: Buffer, timeoutMs = MISSED_AFTER_MS): Promise<PushSample | null> {
     const appender = this.appenders.get(user);
-    if (!appender) throw new Error(`no warm APPEND connection for ${user}`);
+    if (this.delivery === 'append' && !appender) throw new Error(`no warm APPEND connection for ${user}`);
     return new Promise((resolve) => {
       const p: Pending = {
         token,
@@ -129,13 +135,21 @@ export class PushProbe {
       this.awaitingExists.set(user, queue);
       const early = this.early.get(token);
       if (early !== undefined) p.tCase = early;
-      appender.append('INBOX', raw).catch((err: unknown) => {
+      const failed = (err: unknown) => {
         clearTimeout(p.timer);
         this.pending.delete(token);
         this.missed.push(token);
-        process.stderr.write(`APPEND for ${token} failed: ${(err as Error).message}\n`);
+        process.stderr.write(`delivery of ${token} failed: ${(err as Error).message}\n`);
         resolve(null);
-      });
+      };
+      if (appender) appender.append('INBOX', raw).catch(failed);
+      else {
+        try {
+          deliverToMaildir(this.dovecot, user, raw);
+        } catch (err) {
+          failed(err);
+        }
+      }
     });
   }
 

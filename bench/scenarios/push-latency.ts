@@ -15,7 +15,8 @@ const WARM_UP_MESSAGES = 5;
 /** Pause between one message being seen and the next APPEND. */
 const GAP_MS = 100;
 
-export function latencyRows(scenario: string, samples: PushSample[], goals: { p50?: number; p95?: number; p99?: number }): ResultRow[] {
+/** `arrival`: how the mail reached the mailbox, the start of each measure ('APPEND', or 'delivered' into the Maildir). */
+export function latencyRows(scenario: string, samples: PushSample[], goals: { p50?: number; p95?: number; p99?: number }, arrival = 'APPEND'): ResultRow[] {
   const base = summarize(samples.map((s) => s.baselineMs));
   const full = summarize(samples.map((s) => s.leopardMs));
   const added = summarize(samples.map((s) => s.addedMs));
@@ -23,7 +24,7 @@ export function latencyRows(scenario: string, samples: PushSample[], goals: { p5
     const goal = goals[p];
     return {
       scenario,
-      measure: `APPEND → seen, ${p} (n=${samples.length})`,
+      measure: `${arrival} → seen, ${p} (n=${samples.length})`,
       baseline: `${fmt(base[p])} ms (bare IDLE)`,
       figure: `${fmt(full[p])} ms; added ${p} ${fmt(added[p])} ms`,
       ratio: ratio(full[p], base[p]),

@@ -31,6 +31,7 @@ export function sessionsPerUser(dovecotDir: string): Map<string, number> {
 export const scaleOut: Scenario = {
   key: 'scaleout',
   name: '6. Scale out',
+  runs: 2,
   async run(ctx: BenchContext) {
     const count = ctx.size(1_000, 100);
     const leaseTtlMs = Number(PRODUCT_WORKER_ENV.LEASE_TTL_MS);
