@@ -1,5 +1,5 @@
 // The seed's case rules end to end through ingestMessage: threading, filters, contacts, duplicates, the cursor.
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Catalog, createMailbox, seedCatalog } from '../../test/harness/ingest-fixtures';
 import { rawMail, uniqueMessageId } from '../../test/harness/raw-mail';
@@ -94,6 +94,16 @@ describe('a message without a case tag', () => {
     const [stored] = await testDb.db.select().from(rawMessages).where(eq(rawMessages.id, message.rawMessageId!));
     expect(stored).toMatchObject({ processorId, uidValidity: 1, uid: 7001, size: raw.length });
     expect(Buffer.compare(stored.content, raw)).toBe(0);
+  });
+
+  it('stores raw bytes uncompressed unless the server compresses with lz4 (pglz costs far more than it saves)', async () => {
+    const { processorId } = await createMailbox(testDb.db);
+    const raw = rawMail({ body: 'The same line again and again.\n'.repeat(400) });
+    const result = created(await ingest(processorId, raw, { uid: 7002 }));
+    const [row] = await testDb.db.execute<{ method: string | null }>(
+      sql`select pg_column_compression(r.content) as method from raw_messages r join case_messages m on m.raw_message_id = r.id where m.id = ${result.caseMessageId}`,
+    );
+    expect([null, 'lz4']).toContain(row!.method);
   });
 
   it('stores attachments with their Content-ID, marking images the HTML shows as inline', async () => {
