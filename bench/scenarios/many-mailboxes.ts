@@ -6,6 +6,7 @@
 //
 //   BENCH_5K_MAILBOXES=5000      mailboxes of scenario 10 (default 5,000; fewer while trying things out)
 //   BENCH_5K_WAVE_SECONDS=300    its wave (default the issue's five minutes)
+import os from 'node:os';
 import { sql } from 'drizzle-orm';
 import { type BenchContext, type Scenario, sleep } from '../lib/context';
 import { Deployment } from '../lib/deployment';
@@ -21,6 +22,8 @@ import { latencyRows } from './push-latency';
 
 const SETTLE_MS = 15_000;
 const QUIET_AFTER_WAVE_MS = 60_000;
+/** The next run starts once Dovecot's processes of this one have exited (thousands take a while on 2 cores). */
+const DOVECOT_DRAIN_TIMEOUT_MS = 120_000;
 
 type ManyMailboxesSpec = {
   key: string;
@@ -84,6 +87,7 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
   const label = spec.label;
   const dep = await Deployment.create({ postgres: ctx.postgres, dovecot: ctx.dovecot, resend: ctx.resend, label: 'many' });
   const probe = new PushProbe(ctx.dovecot, spec.delivery);
+  const dovecotProcessesBefore = ctx.dovecot.processes().length;
   try {
     const createStarted = performance.now();
     const boxes = await dep.createMailboxes(count, { autoReply: true, prefix: `many${ctx.runId}-`, concurrency: 8 });
@@ -91,6 +95,8 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
     ctx.log(`${count} mailboxes with processors created in ${fmt((performance.now() - createStarted) / 1000, 1)} s`);
     const web = await dep.startWeb();
 
+    // Other work on the machine slows the logins: the 1-minute load average as the worker starts and once all are idle.
+    const loadAtStart = os.loadavg()[0]!;
     const worker = await dep.startWorker();
     const pid = worker.child.pid!;
     // How the worker comes up: idle sessions every 5 s, to see whether logins slow down as sessions pile up.
@@ -100,6 +106,7 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
       ctx.log(`worker connecting: ${idle}/${count} idle, RSS ${fmt(readMemory(pid).rssMb)} MB`);
     });
     const peakWhileConnecting = readMemory(pid).hwmMb;
+    const loadWhenIdle = os.loadavg()[0]!;
     ctx.log(`all ${count} idle after ${fmt(settleMs / 1000, 1)} s; settling ${SETTLE_MS / 1000} s`);
     await sleep(SETTLE_MS);
     const settled = readMemory(pid);
@@ -179,7 +186,7 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
       rows,
       notes: [
         `${count} Dovecot users, each with an active processor (auto-reply on) and a default filter, on one worker process with the product's defaults (LEASE_TTL_MS 15 s, POLL_INTERVAL_MS 60 s); the worker logs in with STARTTLS, the bare clients without TLS.`,
-        `Worker: all idle ${fmt(settleSeconds, 1)} s after start (${fmt(count / Math.max(settleSeconds, 0.001))} logins/s; idle every 5 s: ${progress.join(', ') || '–'}); ${health.processors} sessions held; peak RSS while connecting ${fmt(peakWhileConnecting)} MB; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB, V8 heap in use ${fmt(settledHeap)} MB); ${fmt(afterWave.rssMb)} MB right after the wave (heap ${fmt(afterWaveHeap)} MB), ${fmt(later.rssMb)} MB after ${QUIET_AFTER_WAVE_MS / 1000} s more without mail (heap ${fmt(laterHeap)} MB).`,
+        `Worker: all idle ${fmt(settleSeconds, 1)} s after start (${fmt(count / Math.max(settleSeconds, 0.001))} logins/s; idle every 5 s: ${progress.join(', ') || '–'}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadWhenIdle, 1)} when all were idle); ${health.processors} sessions held; peak RSS while connecting ${fmt(peakWhileConnecting)} MB; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB, V8 heap in use ${fmt(settledHeap)} MB); ${fmt(afterWave.rssMb)} MB right after the wave (heap ${fmt(afterWaveHeap)} MB), ${fmt(later.rssMb)} MB after ${QUIET_AFTER_WAVE_MS / 1000} s more without mail (heap ${fmt(laterHeap)} MB).`,
         `Baseline process: ${baseline.clients} bare imapflow clients in IDLE, RSS ${fmt(baseline.rssMb)} MB (${fmt(baseline.emptyRssMb)} MB before the first client: ≈ ${fmt((baseline.rssMb - baseline.emptyRssMb) / Math.max(1, baseline.clients), 3)} MB per client); opened in ${fmt(baseline.openSeconds, 1)} s (${fmt(baseline.clients / Math.max(baseline.openSeconds, 0.001))} logins/s).`,
         `Mailbox session failures (worker /metrics) while connecting: ${describeErrors(errorsWhileConnecting)}; by the end of the wave: ${describeErrors(errorsAfterWave)}. Worker warnings: ${summarizeWorkerLog(worker.output())}.`,
         `Wave: ${count} messages, one per mailbox in random order, every ${fmt(spacingMs)} ms, over ${fmt(waveSeconds, 1)} s, ${delivered}; ${samples.length} seen, ${probe.missed.length} missed; ${cases} cases. Added latency p50 ${fmt(added.p50)} ms, p95 ${fmt(added.p95)} ms, p99 ${fmt(added.p99)} ms, max ${fmt(added.max)} ms. Worker CPU during the wave ${fmt(workerCpu, 1)} s.`,
@@ -188,5 +195,8 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
   } finally {
     await probe.close();
     await dep.stop();
+    const drainStarted = performance.now();
+    while (ctx.dovecot.processes().length > dovecotProcessesBefore + 10 && performance.now() - drainStarted < DOVECOT_DRAIN_TIMEOUT_MS) await sleep(1_000);
+    ctx.log(`Dovecot back to ${ctx.dovecot.processes().length} processes after ${fmt((performance.now() - drainStarted) / 1000, 1)} s`);
   }
 }
