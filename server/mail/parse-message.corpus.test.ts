@@ -25,7 +25,8 @@ import {
   readManifest,
   splitMbox,
 } from '../../test/harness/corpora';
-import { htmlAsPlainText, ParseMessageError, type ParsedInbound, parseInbound } from './parse-message';
+import { htmlAsPlainText, ParseMessageError, type ParsedInbound, parseInbound, tryParseForIntake } from './parse-message';
+import { isAttachedMessage, isDeliveryStatus } from './attachment-name';
 
 type Outcome = { name: string; ok: true; parsed: ParsedInbound } | { name: string; ok: false; error: unknown };
 
@@ -176,5 +177,41 @@ describe('header text over the whole corpus', () => {
     }
     console.log(`U+FFFD over ${counts.mails} mails: ${counts.subjects} subjects, ${counts.senderNames} sender names, ${counts.fileNames} file names`);
     expect(inexcusable).toEqual([]);
+  });
+});
+
+describe("the intake's parse over the whole corpus", () => {
+  it('gives what parseInbound gives, attachments listed with the same size and checksum but without their bytes', async () => {
+    let compared = 0;
+    const differences: string[] = [];
+    for (const folder of FOLDERS) {
+      for (const entry of readManifest(folder)) {
+        const bytes = readFileSync(path.join(corporaDir, folder, entry.file));
+        const pieces = entry.contentType === '(mbox)' ? splitMbox(bytes) : [bytes];
+        for (const [i, piece] of pieces.entries()) {
+          const name = `${folder}/${entry.file}${pieces.length > 1 ? `#${i + 1}` : ''}`;
+          const full = await parseOne(name, piece);
+          const intake = await tryParseForIntake(piece);
+          if (!full.ok) {
+            if (intake.ok) differences.push(`${name}: refused by parseInbound, read by the intake`);
+            continue;
+          }
+          if (!intake.ok) {
+            differences.push(`${name}: read by parseInbound, refused by the intake (${intake.error})`);
+            continue;
+          }
+          compared += 1;
+          const kept = (type: string) => isAttachedMessage(type) || isDeliveryStatus(type);
+          const want = { ...full.parsed, attachments: full.parsed.attachments.map((a) => ({ ...a, content: kept(a.contentType) ? a.content : Buffer.alloc(0) })) };
+          try {
+            expect(intake.value).toEqual(want);
+          } catch {
+            differences.push(name);
+          }
+        }
+      }
+    }
+    console.log(`the intake's parse compared over ${compared} mails`);
+    expect(differences).toEqual([]);
   });
 });

@@ -37,14 +37,14 @@
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { convert as htmlToText } from 'html-to-text';
-import { type AddressObject, type EmailAddress, type ParsedMail, simpleParser } from 'mailparser';
+import { type AddressObject, type Attachment, type EmailAddress, MailParser, type ParsedMail, simpleParser } from 'mailparser';
 import type { MessageAddress } from '../db/schema';
 import { chooseSender, isUsableAddress, type SenderSource } from '../domain/choose-sender';
 import type { DeliveryReport } from '../domain/delivery-status';
 import type { FilterableMessage } from '../domain/match-filters';
 import { normalizeMessageId, parseReferences } from '../domain/message-id';
 import { readAttachedHeader } from './attached-header';
-import { attachmentName, isAttachedMessage } from './attachment-name';
+import { attachmentName, isAttachedMessage, isDeliveryStatus } from './attachment-name';
 import { readDeliveryReport } from './delivery-report';
 import { repairMime } from './repair-mime';
 
@@ -116,13 +116,23 @@ const PARSER_OPTIONS = {
 /** HTML longer than this gets the rough, linear htmlAsPlainText instead of html-to-text's full parse. */
 const MAX_HTML_TO_TEXT_CHARS = 2_000_000;
 
-export async function parseInbound(raw: Buffer): Promise<ParsedInbound> {
+export type ParseInboundOptions = {
+  /**
+   * false: attachments are listed (name, type, size, checksum) without their decoded bytes, which are never
+   * held in memory (attached messages and delivery reports excepted: their headers are read). The intake
+   * stores attachments as parts of the raw message (server/services/attachments.ts).
+   */
+  attachmentBytes?: boolean;
+};
+
+export async function parseInbound(raw: Buffer, options: ParseInboundOptions = {}): Promise<ParsedInbound> {
   if (raw.length === 0) throw new ParseMessageError('empty', 'The message is empty (0 bytes).');
   if (isBlank(raw)) throw new ParseMessageError('empty', `The message holds only whitespace (${raw.length} bytes).`);
 
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(inSlices(repairMime(withLineFeeds(raw)).raw), PARSER_OPTIONS);
+    const input = inSlices(repairMime(withLineFeeds(raw)).raw);
+    mail = options.attachmentBytes === false ? await readWithoutAttachmentBytes(input) : await simpleParser(input, PARSER_OPTIONS);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new ParseMessageError('parser_failed', `The MIME structure could not be read: ${clean(reason)}`, { cause: err });
@@ -170,7 +180,7 @@ function namedAttachments(mail: ParsedMail, html: string | null) {
     return {
       filename: clean(attachmentName({ filename: a.filename ?? '', contentType, position: i + 1, subject: attachedHeader?.subject })),
       contentType,
-      size: a.content.length,
+      size: a.size ?? a.content.length,
       contentId,
       inline: contentId !== null && html !== null && html.includes(`cid:${contentId}`),
       content: a.content,
@@ -216,17 +226,80 @@ export async function tryParseInbound(raw: Buffer): Promise<ParseOutcome> {
   }
 }
 
+/** tryParseInbound for the intake: attachments without their decoded bytes (ParseInboundOptions). */
+export async function tryParseForIntake(raw: Buffer): Promise<ParseOutcome> {
+  try {
+    return { ok: true, value: await parseInbound(raw, { attachmentBytes: false }) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * tryParseInbound for the intake: the attachments are listed (name, type, size, checksum, part number by
- * position) without their decoded bytes, which the intake does not store: an attachment of inbound mail is
- * read from its raw message when downloaded (server/services/attachments.ts).
+ * mailparser's simpleParser (PARSER_OPTIONS, so cid: links are kept as they are), except that an attachment's
+ * decoded bytes are counted and hashed by mailparser as they stream past and then dropped, instead of being
+ * gathered and joined: a 25 MB attachment no longer takes twice its size in memory while its mail is read.
+ * Attached messages and delivery reports keep their bytes (their headers are read).
  */
-export async function tryParseForIntake(raw: Buffer): Promise<ParseOutcome> {
-  const outcome = await tryParseInbound(raw);
-  if (outcome.ok) for (const attachment of outcome.value.attachments) attachment.content = NO_BYTES;
-  return outcome;
+function readWithoutAttachmentBytes(input: Buffer | Readable): Promise<ParsedMail> {
+  return new Promise<ParsedMail>((resolve, reject) => {
+    let settled = false;
+    const settle = (err: unknown, mail?: ParsedMail) => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve(mail!);
+    };
+    const mail = { attachments: [] as Attachment[] } as unknown as ParsedMail & Record<string, unknown>;
+    const parser = new MailParser(PARSER_OPTIONS);
+    parser.on('error', (err: unknown) => settle(err));
+    parser.on('headers', (headers) => {
+      mail.headers = headers;
+      mail.headerLines = (parser as unknown as { headerLines: ParsedMail['headerLines'] }).headerLines;
+    });
+    let reading = false;
+    const reader = () => {
+      reading = true;
+      const data = parser.read() as { type: 'text' | 'attachment' } | null;
+      if (data === null) {
+        reading = false;
+        return;
+      }
+      if (data.type === 'text') {
+        const text = data as unknown as Record<string, unknown>;
+        for (const key of ['text', 'html', 'textAsHtml', 'textConversionError']) if (key in text) mail[key] = text[key];
+        reader();
+        return;
+      }
+      const attachment = data as unknown as Attachment;
+      mail.attachments.push(attachment);
+      const type = (attachment.contentType || '').toLowerCase();
+      const keep = isAttachedMessage(type) || isDeliveryStatus(type);
+      const stream = attachment.content as unknown as Readable;
+      const chunks: Buffer[] = [];
+      stream.on('readable', () => {
+        for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null; ) if (keep) chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        (attachment as { content: Buffer }).content = keep ? Buffer.concat(chunks) : NO_BYTES;
+        (attachment.release as (() => void) | null)?.();
+        reader();
+      });
+    };
+    parser.on('readable', () => {
+      if (!reading) reader();
+    });
+    parser.on('end', () => {
+      for (const key of ['subject', 'references', 'date', 'to', 'from', 'cc', 'bcc', 'message-id', 'in-reply-to', 'reply-to']) {
+        if (mail.headers?.has(key)) mail[key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = mail.headers.get(key);
+      }
+      settle(null, mail);
+    });
+    if (Buffer.isBuffer(input)) parser.end(input);
+    else input.once('error', (err) => settle(err)).pipe(parser);
+  });
 }
 
 /** What filters look at (server/domain/match-filters.ts): recipients by address, the body as text. */
