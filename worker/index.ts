@@ -11,6 +11,7 @@ import { onShutdownSignals, runMain } from '../server/process-lifecycle';
 import { ConnectGate } from './connect-gate';
 import { startHealthServer } from './health';
 import { transportFromEnv } from './mail-transports';
+import { LivenessLock } from './liveness-lock';
 import { createWorkerMetrics } from './metrics';
 import { OutboxSender } from './outbox-sender';
 import { ParsePool } from './parse-pool';
@@ -47,6 +48,8 @@ async function main() {
   // database work of hundreds of starting sessions (1.5 s for 200 of them, more for 1,000) and could miss
   // LEASE_TTL_MS, after which the worker stopped and restarted every session (bench/scenarios/many-mailboxes.ts).
   const leasePool = createPool(database.url, { max: 1, applicationName: 'leopard-worker-leases' });
+  // Held on a connection of its own while this process lives: its death frees it (worker/liveness-lock.ts).
+  const liveness = new LivenessLock({ url: database.url, workerId, log: log.child({ part: 'liveness' }), timeoutMs: Math.floor(config.LEASE_TTL_MS / 3) });
   const parsePool = new ParsePool(log.child({ part: 'parse' }));
   parsePool.start();
   const supervisor = new Supervisor({
@@ -57,6 +60,7 @@ async function main() {
     maxSessions: MAX_SESSIONS_PER_WORKER,
     log,
     outboundTransport: transport?.name ?? null,
+    liveness,
     sessionDeps: {
       db: db(),
       secretKey: config.secretKey,
@@ -81,6 +85,7 @@ async function main() {
 
   onShutdownSignals(log, SHUTDOWN_GRACE_MS, async () => {
     await supervisor.stop();
+    await liveness.stop();
     await parsePool.close();
     await leasePool.sql.end({ timeout: 5 });
     await outbox.stop();

@@ -5,7 +5,7 @@
 // The states and the exactly-once rules are in server/services/outbox.ts; this loop follows them:
 // claim (status 'sending', committed) → load the transport → record the handover → send → record the
 // outcome under the claim's token. A worker that starts recovers its own earlier claims first; claims of
-// workers whose heartbeat stopped are recovered by whoever claims next.
+// workers that died (a freed liveness lock, or a heartbeat older than LEASE_TTL_MS) are recovered by whoever claims next.
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
 import type { Logger } from '../server/log';
@@ -52,7 +52,7 @@ export type OutboxSenderOptions = {
   systemTransport: MailTransport | null;
   secretKey: Buffer;
   workerId: string;
-  /** A worker heartbeat older than this is a dead worker (LEASE_TTL_MS). */
+  /** A worker heartbeat older than this is a dead worker (LEASE_TTL_MS); so is one whose liveness lock was freed. */
   workerLiveMs: number;
   log: Logger;
   metrics: WorkerMetrics;

@@ -4,7 +4,10 @@
 // once; a changed connection setting restarts that processor's session. Workers share the work:
 // each holds at most its fair share (runnable processors / live workers) and hands back the rest,
 // so a worker started later gets mailboxes without waiting for another to die. A dead worker's mailboxes
-// are taken over the moment its leases lapse: the supervisor also ticks then.
+// are taken over within about a second of its death: each worker holds a liveness lock that PostgreSQL frees
+// when its process dies (worker/liveness-lock.ts), and the supervisor looks for freed locks every second.
+// Failing that (a worker whose lock is still held but that stopped working), when its leases lapse: the
+// supervisor also ticks then.
 import type postgres from 'postgres';
 import type { Database } from '../server/db/client';
 import type { Logger } from '../server/log';
@@ -21,6 +24,7 @@ import {
   unrunnableAmong,
 } from '../server/services/leases';
 import { PROCESSORS_CHANNEL } from '../server/services/processors';
+import { deadWorkersHoldingLeases } from '../server/services/worker-liveness';
 import { MailboxSession, type MailboxSessionDeps } from './mailbox-session';
 import { Pop3Session } from './pop3-session';
 import { CoalescedRun } from './run-coalesced';
@@ -28,6 +32,8 @@ import type { MailboxSessionLike } from './session-reporter';
 
 /** Ticks this long after a foreign lease lapses, so Postgres's now() has certainly passed it. */
 const LAPSE_MARGIN_MS = 50;
+/** How often a worker looks for another worker known dead by its freed liveness lock that still holds leases. */
+const DEAD_WORKER_CHECK_MS = 1_000;
 
 export type SupervisorOptions = {
   db: Database;
@@ -39,6 +45,10 @@ export type SupervisorOptions = {
   log: Logger;
   /** The outbox transport's name ('resend', 'smtp'), reported with the heartbeat; null when there is none. */
   outboundTransport?: string | null;
+  /** This worker's liveness lock (worker/liveness-lock.ts), checked on every tick; without it, only the heartbeat. */
+  liveness?: { ensure(): Promise<boolean> };
+  /** How often to look for dead workers' leases (DEAD_WORKER_CHECK_MS unless given). */
+  deadWorkerCheckMs?: number;
 };
 
 export class Supervisor {
@@ -46,6 +56,10 @@ export class Supervisor {
   private timer: NodeJS.Timeout | null = null;
   /** A tick at the moment another worker's next lease or heartbeat lapses. */
   private lapseTimer: NodeJS.Timeout | null = null;
+  /** Looks for leases of workers whose liveness lock was freed. */
+  private deadWorkerTimer: NodeJS.Timeout | null = null;
+  private lookingForDead = false;
+  private lastDead = '';
   private stopped = false;
   private readonly ticks = new CoalescedRun({
     run: () => this.tick(),
@@ -69,6 +83,7 @@ export class Supervisor {
     this.unlisten = () => listener.unlisten();
     // Renew well before the lease lapses, so a slow tick never costs a mailbox.
     this.timer = setInterval(() => this.requestTick(), Math.max(500, Math.floor(this.options.leaseTtlMs / 3)));
+    this.deadWorkerTimer = setInterval(() => void this.lookForDeadWorkers(), this.options.deadWorkerCheckMs ?? DEAD_WORKER_CHECK_MS);
     this.requestTick();
     await this.ticks.running;
   }
@@ -77,8 +92,29 @@ export class Supervisor {
     this.ticks.request();
   }
 
+  /** A tick now when a dead worker still holds leases; a tick takes them (acquireLeases). */
+  private async lookForDeadWorkers(): Promise<void> {
+    if (this.lookingForDead || this.stopped) return;
+    this.lookingForDead = true;
+    try {
+      if (this.sessions.size >= this.options.maxSessions) return;
+      const dead = await deadWorkersHoldingLeases({ db: this.options.db, workerId: this.options.workerId });
+      if (dead.length === 0) return;
+      const key = dead.sort().join(' ');
+      if (key !== this.lastDead) this.options.log.info({ workers: dead }, 'a worker died (its liveness lock was freed); taking over its mailboxes');
+      this.lastDead = key;
+      this.requestTick();
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error)?.cause ?? err }, 'could not look for dead workers');
+    } finally {
+      this.lookingForDead = false;
+    }
+  }
+
   private async tick(): Promise<void> {
     const { db, workerId, leaseTtlMs, log, outboundTransport } = this.options;
+    // Taken again at once after a reconnect or a PostgreSQL restart; until then only the heartbeat speaks for us.
+    await this.options.liveness?.ensure();
     await heartbeat({ db, workerId, ttlMs: leaseTtlMs, outboundTransport });
     const held = this.heldProcessorIds;
     const stillHeld = await renewLeases({ db, workerId, ttlMs: leaseTtlMs, processorIds: held });
@@ -163,6 +199,7 @@ export class Supervisor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.lapseTimer) clearTimeout(this.lapseTimer);
+    if (this.deadWorkerTimer) clearInterval(this.deadWorkerTimer);
     await this.ticks.running;
     await this.unlisten?.().catch(() => {});
     const held = this.heldProcessorIds;

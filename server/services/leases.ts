@@ -5,6 +5,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { emailProcessors } from '../db/schema';
+import { livenessLockFreed, liveWorker } from './worker-liveness';
 
 export type LeaseOptions = { db: Database; workerId: string; ttlMs: number };
 
@@ -31,8 +32,9 @@ export async function renewLeases({ db, workerId, ttlMs, processorIds }: LeaseOp
 }
 
 /**
- * Takes runnable processors (active, with at least one filter) that nobody holds or whose
- * lease lapsed, up to `limit`. SKIP LOCKED lets several workers claim at once without waiting.
+ * Takes runnable processors (active, with at least one filter) that nobody holds, whose lease lapsed, or whose
+ * holder is known dead by its freed liveness lock (server/services/worker-liveness.ts), up to `limit`. A lease of
+ * a worker whose lock is held is never taken before it lapses. SKIP LOCKED lets several workers claim at once.
  */
 export async function acquireLeases({ db, workerId, ttlMs, limit }: LeaseOptions & { limit: number }): Promise<string[]> {
   const rows = await db.execute<{ id: string }>(sql`
@@ -41,7 +43,8 @@ export async function acquireLeases({ db, workerId, ttlMs, limit }: LeaseOptions
      where id in (
        select p.id from email_processors p
         where ${runnableProcessor('p')}
-          and (p.lease_owner is null or p.lease_expires_at is null or p.lease_expires_at <= now())
+          and (p.lease_owner is null or p.lease_expires_at is null or p.lease_expires_at <= now()
+               or p.lease_owner in (select w.id from workers w where w.id <> ${workerId} and ${livenessLockFreed('w')}))
         order by p.lease_expires_at nulls first, p.id
         limit ${limit}
         for update skip locked)
@@ -83,15 +86,15 @@ export async function forgetWorker({ db, workerId }: { db: Database; workerId: s
 }
 
 /**
- * How many processors this worker should hold: the runnable ones divided among the workers that
- * sent a heartbeat within the lease time (rounded up, so together they always cover all of them).
+ * How many processors this worker should hold: the runnable ones divided among the live workers (a heartbeat
+ * within the lease time and no freed liveness lock), rounded up, so together they always cover all of them.
  */
 export async function fairShare({ db, ttlMs }: { db: Database; ttlMs: number }): Promise<number> {
   const [row] = await db.execute<{ runnable: number; live: number }>(sql`
     select
       (select count(*)::int from email_processors p
         where ${runnableProcessor('p')}) as runnable,
-      (select count(*)::int from workers where heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000})) as live`);
+      (select count(*)::int from workers w where ${liveWorker('w', ttlMs)}) as live`);
   return Math.ceil(row.runnable / Math.max(1, row.live));
 }
 

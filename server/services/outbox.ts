@@ -18,6 +18,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../db/client';
 import { attachments, caseMessages, cases, outbox } from '../db/schema';
 import { backoffDelayMs, OUTBOX_BACKOFF, OUTBOX_MAX_ATTEMPTS, SENT_COPY_BACKOFF, SENT_COPY_MAX_ATTEMPTS } from '../domain/retry-backoff';
+import { liveWorker } from './worker-liveness';
 import { caseEventSummary, publishCaseEvent } from './case-events';
 
 /** NOTIFY payload: an outbox row id to send now (the worker LISTENs; its timer is the safety net). */
@@ -31,9 +32,9 @@ export type ClaimDueOutboxOptions = {
   limit: number;
   /** How long a claim holds at most, even while its worker keeps beating (a send that hangs). */
   claimMs: number;
-  /** The claiming worker; a claim of a worker without a recent heartbeat is recovered. */
+  /** The claiming worker; a claim of a worker that is not live (server/services/worker-liveness.ts) is recovered. */
   workerId?: string | null;
-  /** A worker heartbeat older than this is a dead worker. */
+  /** A worker heartbeat older than this is a dead worker (so is one whose liveness lock was freed). */
   workerLiveMs?: number;
 };
 
@@ -69,7 +70,7 @@ export async function claimDueOutbox({ db, limit, claimMs, workerId = null, work
 
 export async function recoverStaleClaims({ db, workerLiveMs }: { db: Database; workerLiveMs: number }): Promise<number> {
   const stale = sql`status = 'sending' and (claimed_until < now() or (claimed_by is not null and not exists (
-      select 1 from workers w where w.id = outbox.claimed_by and w.heartbeat_at > now() - make_interval(secs => ${workerLiveMs / 1000}))))`;
+      select 1 from workers w where w.id = outbox.claimed_by and ${liveWorker('w', workerLiveMs)})))`;
   const rows = await db.execute<{ id: string }>(sql`
     update outbox
        set status = case when handover_started_at is null or transport = 'resend' then 'pending'::outbox_status else 'unknown'::outbox_status end,

@@ -3,9 +3,10 @@
 // another machine with other variables, so it asks the workers rather than reading its own env.
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
+import { liveWorker } from './worker-liveness';
 
 export type OutgoingMailStatus = {
-  /** Workers whose heartbeat is recent. */
+  /** Live workers (server/services/worker-liveness.ts). */
   liveWorkers: number;
   /** Of those, the ones with a transport (Resend or SMTP). */
   sendingWorkers: number;
@@ -16,7 +17,7 @@ export type GetOutgoingMailStatusOptions = { db: DbOrTx; liveWithinMs: number };
 export async function getOutgoingMailStatus({ db, liveWithinMs }: GetOutgoingMailStatusOptions): Promise<OutgoingMailStatus> {
   const [row] = await db.execute<{ live: number; sending: number }>(sql`
     select count(*)::int as live, count(outbound_transport)::int as sending
-      from workers
-     where heartbeat_at > now() - make_interval(secs => ${liveWithinMs / 1000})`);
+      from workers w
+     where ${liveWorker('w', liveWithinMs)}`);
   return { liveWorkers: row?.live ?? 0, sendingWorkers: row?.sending ?? 0 };
 }
