@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
+import { runPrepared } from '../db/prepared';
 import { attachments, caseMessages, cases, contacts, emailProcessors, processorFilters } from '../db/schema';
 import { readSenderAuthentication, type SenderAuthentication, type SenderAuthenticityOutcome, senderAuthenticityOutcome } from '../domain/authentication-results';
 import type { ContactCandidate } from '../domain/match-contact';
@@ -93,13 +94,15 @@ export type LoadIntakeContextOptions = {
 
 export async function loadIntakeContext(tx: Transaction, opts: LoadIntakeContextOptions): Promise<IntakeContext> {
   const [filters, defaults, own] = await Promise.all([
-    tx
-      .select()
-      .from(processorFilters)
-      .where(eq(processorFilters.processorId, opts.processor.id))
-      .orderBy(asc(processorFilters.priority), asc(processorFilters.id)),
+    runPrepared(
+      tx
+        .select()
+        .from(processorFilters)
+        .where(eq(processorFilters.processorId, opts.processor.id))
+        .orderBy(asc(processorFilters.priority), asc(processorFilters.id)),
+    ),
     systemCaseDefaults({ db: tx }),
-    tx.select({ emailAddress: emailProcessors.emailAddress }).from(emailProcessors),
+    runPrepared(tx.select({ emailAddress: emailProcessors.emailAddress }).from(emailProcessors)),
   ]);
   return {
     processor: opts.processor,
@@ -179,21 +182,20 @@ async function loadIntakeFacts(tx: Transaction, ctx: IntakeContext, messages: Pa
   const [tagged, hits, stored, candidates] = await Promise.all([
     caseNumbers.size === 0
       ? []
-      : tx
-          .select({ id: cases.id, number: cases.number, mergedIntoId: cases.mergedIntoId })
-          .from(cases)
-          .where(inArray(cases.number, [...caseNumbers])),
+      : runPrepared(tx.select({ id: cases.id, number: cases.number, mergedIntoId: cases.mergedIntoId }).from(cases).where(inArray(cases.number, [...caseNumbers]))),
     referencedIds.size === 0
       ? []
-      : tx
-          .select({ messageId: caseMessages.messageId, caseId: caseMessages.caseId })
-          .from(caseMessages)
-          .innerJoin(cases, eq(cases.id, caseMessages.caseId))
-          .where(inArray(caseMessages.messageId, [...referencedIds]))
-          // resolveThread takes the first hit per id, so this order decides when one id names messages in
-          // several cases (one mail reached two mailboxes, or a sender reused a Message-ID): the oldest case,
-          // case numbers breaking ties, so the same reply always goes to the same case.
-          .orderBy(asc(cases.createdAt), asc(cases.number), asc(caseMessages.createdAt), asc(caseMessages.id)),
+      : runPrepared(
+          tx
+            .select({ messageId: caseMessages.messageId, caseId: caseMessages.caseId })
+            .from(caseMessages)
+            .innerJoin(cases, eq(cases.id, caseMessages.caseId))
+            .where(inArray(caseMessages.messageId, [...referencedIds]))
+            // resolveThread takes the first hit per id, so this order decides when one id names messages in
+            // several cases (one mail reached two mailboxes, or a sender reused a Message-ID): the oldest case,
+            // case numbers breaking ties, so the same reply always goes to the same case.
+            .orderBy(asc(cases.createdAt), asc(cases.number), asc(caseMessages.createdAt), asc(caseMessages.id)),
+        ),
     findStoredByMessageId(tx, ctx.processor.id, ownIds),
     lockAndFindContacts(tx, addresses),
   ]);
@@ -225,17 +227,19 @@ async function lockAndFindContacts(tx: Transaction, addresses: string[]): Promis
     sql`, `,
   );
   await tx.execute(sql`select pg_advisory_xact_lock(${CONTACT_LOCK_CLASS}, hashtext(a)) from (values ${values}) as v(a)`);
-  return tx
-    .select({
-      id: contacts.id,
-      firstName: contacts.firstName,
-      lastName: contacts.lastName,
-      email: contacts.email,
-      createdAt: contacts.createdAt,
-      unverifiedSender: contacts.unverifiedSender,
-    })
-    .from(contacts)
-    .where(inArray(sql`lower(${contacts.email})`, addresses));
+  return runPrepared(
+    tx
+      .select({
+        id: contacts.id,
+        firstName: contacts.firstName,
+        lastName: contacts.lastName,
+        email: contacts.email,
+        createdAt: contacts.createdAt,
+        unverifiedSender: contacts.unverifiedSender,
+      })
+      .from(contacts)
+      .where(inArray(sql`lower(${contacts.email})`, addresses)),
+  );
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -346,7 +350,7 @@ export async function writeIntake(
             .insert(cases)
             .values(caseValues)
             .returning(CASE_SUMMARY_COLUMNS);
-    void pipeline.send('case', insert).then(
+    void pipeline.send('case', runPrepared(insert)).then(
       (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
       () => {}, // reported by drain()
     );
@@ -355,7 +359,7 @@ export async function writeIntake(
   const appendedIds = [...new Set(entries.flatMap((e) => (e.plan.kind === 'append' ? [e.plan.caseId] : [])))];
   if (appendedIds.length > 0) {
     const update = tx.update(cases).set({ status: 'new', lastActivityAt: now }).where(inArray(cases.id, appendedIds)).returning(CASE_SUMMARY_COLUMNS);
-    void pipeline.send('case', update).then(
+    void pipeline.send('case', runPrepared(update)).then(
       (rows) => rows.forEach((row) => caseRows.set(row.id, row)),
       () => {}, // reported by drain()
     );
@@ -392,7 +396,7 @@ export async function writeIntake(
         createdAt: sql`clock_timestamp()`,
       })),
     );
-    void pipeline.send('case', insert);
+    void pipeline.send('case', runPrepared(insert));
   }
 
   // An attachment's bytes are already in its raw message (stored on this pipeline): the row names its part,
@@ -413,7 +417,7 @@ export async function writeIntake(
         rawPart: a.part,
       })),
     );
-    void pipeline.send('attachments', insert);
+    void pipeline.send('attachments', runPrepared(insert));
   }
   // The cases the messages are in (a message written into a case merged meanwhile went to its target).
   void pipeline.send(

@@ -3,10 +3,13 @@
 // so a new case is inserted with its contact and its words are refreshed once for the round, after its
 // messages and attachments, not once per statement. Search still finds every word, attachment names too.
 import { asc, eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailbox, seedCatalog } from '../../test/harness/ingest-fixtures';
 import { rawMail } from '../../test/harness/raw-mail';
 import { createTestDatabase, type TestDatabase, useDatabaseForApp } from '../../test/harness/test-database';
+import * as schema from '../db/schema';
 import { cases, contacts } from '../db/schema';
 import { ingestBatch } from './ingest';
 
@@ -103,5 +106,24 @@ describe('the case rows an import round writes', () => {
     // The status update only; the refresh found the same words.
     expect(await writesOf(caseId)).toEqual(['UPDATE']);
     expect(await found('flickers')).toContain('Lamp flickers');
+  });
+
+  it("runs a round's statements prepared, so they go out one after another without a round trip each", async () => {
+    // One connection, so the statements the ingest prepared are the ones this session lists.
+    const client = postgres(testDb.url, { max: 1, onnotice: () => {} });
+    try {
+      const db = drizzle(client, { schema });
+      const { processorId } = await createMailbox(db);
+      const batch = [
+        withAttachment('<prep-1@customer.example>', 'Una Berg <una@customer.example>', 'Invoice.pdf'),
+        rawMail({ from: 'Tor Lund <tor@else.example>', subject: 'Door stuck' }),
+      ].map((raw, i) => ({ uid: i + 1, raw, isImport: true }));
+      await ingestBatch({ db, processorId, uidValidity: 1, messages: batch });
+      const prepared = await client<{ statement: string }[]>`select statement from pg_prepared_statements`;
+      const writes = ['insert into "raw_messages"', 'insert into "case_messages"', 'insert into "attachments"', 'insert into "cases"', 'update "email_processors"'];
+      for (const write of writes) expect(prepared.some((p) => p.statement.includes(write)), write).toBe(true);
+    } finally {
+      await client.end();
+    }
   });
 });

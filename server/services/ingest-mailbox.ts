@@ -4,6 +4,7 @@
 // Where a sync starts, and what happens when UIDVALIDITY changes, is server/services/mailbox-sync.ts.
 import { eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
+import { runPrepared } from '../db/prepared';
 import { emailProcessors } from '../db/schema';
 import { AppError } from '../errors';
 
@@ -32,23 +33,25 @@ export async function lockProcessorForIngest(
   processorId: string,
   uidValidity: number | null,
 ): Promise<IngestProcessor> {
-  const [row] = await tx
-    .select({
-      id: emailProcessors.id,
-      emailAddress: emailProcessors.emailAddress,
-      name: emailProcessors.name,
-      autoReply: emailProcessors.autoReply,
-      uidValidity: emailProcessors.uidValidity,
-      lastUid: emailProcessors.lastUid,
-      importUntilUid: emailProcessors.importUntilUid,
-      authservId: emailProcessors.authservId,
-      dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
-      dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
-      dmarcFailFlag: emailProcessors.dmarcFailFlag,
-    })
-    .from(emailProcessors)
-    .where(eq(emailProcessors.id, processorId))
-    .for('update');
+  const [row] = await runPrepared(
+    tx
+      .select({
+        id: emailProcessors.id,
+        emailAddress: emailProcessors.emailAddress,
+        name: emailProcessors.name,
+        autoReply: emailProcessors.autoReply,
+        uidValidity: emailProcessors.uidValidity,
+        lastUid: emailProcessors.lastUid,
+        importUntilUid: emailProcessors.importUntilUid,
+        authservId: emailProcessors.authservId,
+        dmarcFailNewContact: emailProcessors.dmarcFailNewContact,
+        dmarcFailNoAutoReply: emailProcessors.dmarcFailNoAutoReply,
+        dmarcFailFlag: emailProcessors.dmarcFailFlag,
+      })
+      .from(emailProcessors)
+      .where(eq(emailProcessors.id, processorId))
+      .for('update'),
+  );
   if (!row) throw new AppError('NOT_FOUND', `Email processor ${processorId} does not exist (deleted while its mailbox was being read?).`);
   if (uidValidity !== null && row.uidValidity !== null && row.uidValidity !== uidValidity) {
     throw new AppError(
@@ -70,15 +73,17 @@ export type AdvanceCursorOptions = {
 };
 
 export async function advanceCursor(tx: Transaction, opts: AdvanceCursorOptions): Promise<void> {
-  await tx
-    .update(emailProcessors)
-    .set({
-      uidValidity: opts.uidValidity,
-      lastUid: sql`greatest(${emailProcessors.lastUid}, ${opts.uid})`,
-      importDone: sql`${emailProcessors.importDone} + ${opts.importedCount}`,
-      lastSuccessAt: opts.now,
-      // The cursor moving is not an admin's edit of the processor.
-      updatedAt: sql`${emailProcessors.updatedAt}`,
-    })
-    .where(eq(emailProcessors.id, opts.processorId));
+  await runPrepared(
+    tx
+      .update(emailProcessors)
+      .set({
+        uidValidity: opts.uidValidity,
+        lastUid: sql`greatest(${emailProcessors.lastUid}, ${opts.uid})`,
+        importDone: sql`${emailProcessors.importDone} + ${opts.importedCount}`,
+        lastSuccessAt: opts.now,
+        // The cursor moving is not an admin's edit of the processor.
+        updatedAt: sql`${emailProcessors.updatedAt}`,
+      })
+      .where(eq(emailProcessors.id, opts.processorId)),
+  );
 }

@@ -32,6 +32,7 @@
 //   quarantined ones included (they are progress through the mailbox), but not a UID seen before.
 import { randomUUID } from 'node:crypto';
 import type { Database, Transaction } from '../db/client';
+import { runPrepared } from '../db/prepared';
 import { rawMessages } from '../db/schema';
 import { describeError, isRetryableTransactionError, isTransientDatabaseError } from '../db/errors';
 import { sql } from 'drizzle-orm';
@@ -286,10 +287,11 @@ function storeRawMessages(
     tx,
     messages.map((m) => m.raw),
     (contents) =>
-      tx
-        .insert(rawMessages)
-        .values(messages.map((m, i) => ({ id: ids.get(m.uid)!, processorId, uidValidity, uid: m.uid, size: m.raw.length, content: contents[i]! })))
-        .execute(),
+      runPrepared(
+        tx
+          .insert(rawMessages)
+          .values(messages.map((m, i) => ({ id: ids.get(m.uid)!, processorId, uidValidity, uid: m.uid, size: m.raw.length, content: contents[i]! }))),
+      ),
   );
   void pipeline.send('store', insert);
   return ids;

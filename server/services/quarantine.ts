@@ -16,6 +16,7 @@
 //   page never loads whole mails.
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client';
+import { runPrepared } from '../db/prepared';
 import { caseMessages, cases, emailProcessors, quarantine, rawMessages } from '../db/schema';
 import { describeError, isTransientDatabaseError } from '../db/errors';
 import { AppError } from '../errors';
@@ -32,10 +33,12 @@ type MailboxMessage = { processorId: string; uidValidity: number; uid: number; r
 /** Which of `uids` this mailbox already stored (as a case message or in quarantine). */
 export async function findStoredUids(tx: Transaction, m: Pick<MailboxMessage, 'processorId' | 'uidValidity'> & { uids: number[] }): Promise<Set<number>> {
   if (m.uids.length === 0) return new Set();
-  const rows = await tx
-    .select({ uid: rawMessages.uid })
-    .from(rawMessages)
-    .where(and(eq(rawMessages.processorId, m.processorId), eq(rawMessages.uidValidity, m.uidValidity), inArray(rawMessages.uid, m.uids)));
+  const rows = await runPrepared(
+    tx
+      .select({ uid: rawMessages.uid })
+      .from(rawMessages)
+      .where(and(eq(rawMessages.processorId, m.processorId), eq(rawMessages.uidValidity, m.uidValidity), inArray(rawMessages.uid, m.uids))),
+  );
   return new Set(rows.map((r) => r.uid!));
 }
 

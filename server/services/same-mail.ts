@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
+import { runPrepared } from '../db/prepared';
 import { caseMessages, cases, rawMessages } from '../db/schema';
 import type { StoredByMessageId } from '../domain/plan-intake';
 
@@ -42,13 +43,15 @@ export type { StoredByMessageId };
  */
 export async function findStoredByMessageId(tx: Transaction, processorId: string, messageIds: string[]): Promise<StoredByMessageId[]> {
   if (messageIds.length === 0) return [];
-  const rows = await tx
-    .select({ messageId: caseMessages.messageId, caseMessageId: caseMessages.id, caseNumber: cases.number, sha256: rawMessages.sha256 })
-    .from(caseMessages)
-    .innerJoin(cases, eq(cases.id, caseMessages.caseId))
-    .leftJoin(rawMessages, eq(rawMessages.id, caseMessages.rawMessageId))
-    // Written to match the partial index case_messages_processor_message_id_idx.
-    .where(and(eq(caseMessages.processorId, processorId), inArray(caseMessages.messageId, messageIds), sql`${caseMessages.direction} = 'inbound'`))
-    .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id));
+  const rows = await runPrepared(
+    tx
+      .select({ messageId: caseMessages.messageId, caseMessageId: caseMessages.id, caseNumber: cases.number, sha256: rawMessages.sha256 })
+      .from(caseMessages)
+      .innerJoin(cases, eq(cases.id, caseMessages.caseId))
+      .leftJoin(rawMessages, eq(rawMessages.id, caseMessages.rawMessageId))
+      // Written to match the partial index case_messages_processor_message_id_idx.
+      .where(and(eq(caseMessages.processorId, processorId), inArray(caseMessages.messageId, messageIds), sql`${caseMessages.direction} = 'inbound'`))
+      .orderBy(asc(caseMessages.createdAt), asc(caseMessages.id)),
+  );
   return rows.flatMap((r) => (r.messageId === null ? [] : [{ ...r, messageId: r.messageId }]));
 }
