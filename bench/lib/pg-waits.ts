@@ -1,7 +1,9 @@
 // What the worker's database sessions are doing while something runs: pg_stat_activity sampled every few
 // milliseconds, each non-idle worker session counted under its wait event ("CPU" when it waits on nothing),
 // so a scenario can say whether other mailboxes wait on a lock, on WAL, on I/O or on the worker itself
-// (a session "idle in transaction" waits for the worker to send its next statement).
+// (a session "idle in transaction" waits for the worker to send its next statement). A session whose
+// transaction has run for more than 250 ms is counted apart ("long transaction, …"): while a big message is
+// stored, that is its transaction, and the rest are the other mailboxes' short ones.
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../server/db/client';
 import { sleep } from './context';
@@ -17,9 +19,10 @@ export function sampleWorkerWaits(db: Database, options: { applicationName?: str
   const loop = (async () => {
     while (running) {
       const rows = await db.execute<{ wait: string }>(sql`
-        select case when state = 'idle in transaction' then 'idle in transaction (waits for the worker)'
-                    when wait_event is null then 'CPU (no wait)'
-                    else wait_event_type || ': ' || wait_event end as wait
+        select case when now() - xact_start > interval '250 milliseconds' then 'long transaction, ' else '' end
+               || case when state = 'idle in transaction' then 'idle in transaction (waits for the worker)'
+                       when wait_event is null then 'CPU (no wait)'
+                       else wait_event_type || ': ' || wait_event end as wait
           from pg_stat_activity
          where datname = current_database() and application_name = ${applicationName}
            and pid <> pg_backend_pid() and state <> 'idle'`);

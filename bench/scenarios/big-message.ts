@@ -139,6 +139,6 @@ export const bigMessage: Scenario = {
 };
 
 function waitsText(summary: WaitSummary): string {
-  const top = summary.byWait.slice(0, 5).map((w) => `${w.wait} ${fmt(w.share * 100)}%`);
+  const top = summary.byWait.slice(0, 8).map((w) => `${w.wait} ${fmt(w.share * 100)}%`);
   return `${summary.samples} samples${top.length ? `: ${top.join(', ')}` : ', none busy'}`;
 }
