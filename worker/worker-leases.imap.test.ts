@@ -1,7 +1,8 @@
 // Two real worker processes on one database and one Dovecot: leases decide who works which mailbox.
 // What must hold whatever the workers do (DESIGN "The contract on mail"): every appended message
-// becomes exactly one inbound case message; each processor is worked by one worker at a time; a dead
-// worker's mailboxes move to the other within about LEASE_TTL_MS; a stalled worker that wakes up
+// becomes exactly one inbound case message; each processor is worked by one worker at a time; a killed
+// worker's mailboxes move to the other within about a second (its liveness lock is freed), a worker that
+// stopped working but keeps its database session within about LEASE_TTL_MS; a stalled worker that wakes up
 // after its leases lapsed gives its mailboxes up without taking anything twice.
 //
 // Each test has its own database and its own pair of workers, so lease counts are about its mailboxes only.
@@ -44,11 +45,11 @@ afterAll(async () => {
 type Setup = { testDb: TestDatabase; mailboxes: MailboxHarness; workers: [WorkerProcess, WorkerProcess] };
 
 /** A fresh database with two workers on it, both running before any mailbox exists. */
-async function twoWorkers(): Promise<Setup> {
+async function twoWorkers(env: Record<string, string> = {}): Promise<Setup> {
   const testDb = await createTestDatabase();
   databases.push(testDb);
   const admin = await seedAdmin(testDb.db);
-  const pair = await Promise.all([0, 1].map(() => startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem })));
+  const pair = await Promise.all([0, 1].map(() => startWorker({ databaseUrl: testDb.url, secretKey: secretKey.toString('base64'), trustedCertPem: dovecot.certPem, env })));
   workers.push(...pair);
   await Promise.all(pair.map((w) => w.ready()));
   return { testDb, mailboxes: mailboxHarness({ dovecot, db: testDb.db, admin, secretKey }), workers: pair as [WorkerProcess, WorkerProcess] };
@@ -194,6 +195,38 @@ describe('two workers on the same mailboxes', () => {
     const all = [...before, ...during, ...after];
     await waitForAllInbound(setup, all);
     await expectExactlyOnce(setup.testDb, all);
+    expect((await survivor.health()).processors).toBe(MAILBOXES);
+    expect(survivor.errorOutput()).not.toMatch(/uncaught|unhandled/i);
+  }, 120_000);
+
+  it("takes a SIGKILLed worker's mailboxes and stores their mail long before LEASE_TTL_MS, but never a live worker's whose lease still runs", async () => {
+    // A lease time no test waits out: whatever moves, moves because the killed worker's lock was freed.
+    const longTtlMs = 60_000;
+    const setup = await twoWorkers({ LEASE_TTL_MS: String(longTtlMs) });
+    const boxes = await Promise.all(Array.from({ length: MAILBOXES }, () => setup.mailboxes.connect({ autoReply: false })));
+    const ids = boxes.map((b) => b.processorId);
+    await eventually('both workers to share the mailboxes', async () => Promise.all(setup.workers.map((w) => w.health())), (h) => h[0]!.processors + h[1]!.processors === MAILBOXES && h.every((x) => x.processors > 0), 30_000);
+    const split = await expectOneWorkerPerMailbox(setup, ids);
+    const [a, b] = setup.workers;
+    const [victim, survivor, victimId, survivorId] =
+      split.a.processors >= split.b.processors ? [a, b, split.a.workerId, split.b.workerId] : [b, a, split.b.workerId, split.a.workerId];
+    const orphaned = (await ownersOf(setup, ids)).filter((p) => p.leaseOwner === victimId).map((p) => p.id);
+
+    // Stopped, not dead: its database sessions stay open, so its lock is held and its leases are left alone.
+    victim.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect((await ownersOf(setup, orphaned)).every((p) => p.leaseOwner === victimId)).toBe(true);
+    victim.child.kill('SIGCONT');
+
+    await victim.kill('SIGKILL');
+    const killedAt = performance.now();
+    const during = await appendToAll(boxes.filter((box) => orphaned.includes(box.processorId)), 2, 'after-kill');
+    await waitForAllInbound(setup, during, 15_000);
+    const storedMs = Math.round(performance.now() - killedAt);
+    console.log(`after SIGKILL, the mail of ${orphaned.length} mailboxes stored in ${storedMs} ms (LEASE_TTL_MS ${longTtlMs})`);
+    expect(storedMs).toBeLessThan(15_000);
+    expect((await ownersOf(setup, orphaned)).every((p) => p.leaseOwner === survivorId)).toBe(true);
+    await expectExactlyOnce(setup.testDb, during);
     expect((await survivor.health()).processors).toBe(MAILBOXES);
     expect(survivor.errorOutput()).not.toMatch(/uncaught|unhandled/i);
   }, 120_000);
