@@ -175,40 +175,49 @@ export class MailboxSession extends SessionLifecycle<ImapFlow> {
 
   private async connectAndServe(onConnected: () => void): Promise<void> {
     await this.report({ status: 'connecting' });
-    const settings = await loadImapSettings({ db: this.deps.db, id: this.processorId, key: this.deps.secretKey });
-    this.server = { host: settings.host, port: settings.port, useSsl: settings.useSsl };
-    const sessionSettings = await readSessionSettings({ db: this.deps.db, processorId: this.processorId });
-    if (!sessionSettings) throw new SessionStopped('processor deleted');
-    this.lastSuccessAt = sessionSettings.lastSuccessAt ?? this.lastSuccessAt;
-    if (settings.authMethod === 'oauth2') {
-      // A fresh (or still good) token for each login; OAUTH_RECONNECT_NEEDED ends the session's retries in run().
-      const token = await this.oauthToken();
-      settings.accessToken = token.accessToken;
-      this.signedInAs = settings.login;
-      if (token.expiresAt) this.scheduleTokenRenewal(nextRefreshInMs(token.expiresAt, new Date()));
-    }
-
-    const client = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
-    this.client = client;
-    this.deps.metrics.idleProbes.set(this.processorId, () => this.client === client && client.idling);
-    client.on('exists', () => {
-      this.announcedAt ??= performance.now();
-      // In answer to a command of ours (a poll's SEARCH, a check's NOOP) it was found, not pushed.
-      if (client.idling && !this.checking) this.pushed = true;
-      this.signal.wake();
-    });
-    // A live session's connection dropping ends its wait at once; a replaced or failed one's does not.
-    client.on('close', () => {
-      if (this.client === client) this.signal.wake();
-    });
-    // Without a listener an 'error' event would crash the worker; the close that follows reconnects.
-    client.on('error', (err: Error) => this.log().debug({ err: err.message }, 'imap client error'));
+    // The turn to log in comes before the settings are read: with thousands of sessions starting at once, reads
+    // made before waiting queued every session's reads ahead of any session's first sync, and no mailbox was
+    // idle until all of them had read (bench/scenarios/many-mailboxes.ts, 5,000 mailboxes). Read after the
+    // wait, the settings are also the latest.
     const release = await this.deps.connectGate?.enter();
+    let client: ImapFlow;
     let mailbox: Awaited<ReturnType<ImapFlow['mailboxOpen']>>;
+    let sessionSettings: NonNullable<Awaited<ReturnType<typeof readSessionSettings>>>;
     try {
       if (this.stopping) throw new SessionStopped();
-      await client.connect();
-      mailbox = await client.mailboxOpen('INBOX', { readOnly: !sessionSettings.markSeen });
+      const settings = await loadImapSettings({ db: this.deps.db, id: this.processorId, key: this.deps.secretKey });
+      this.server = { host: settings.host, port: settings.port, useSsl: settings.useSsl };
+      const found = await readSessionSettings({ db: this.deps.db, processorId: this.processorId });
+      if (!found) throw new SessionStopped('processor deleted');
+      sessionSettings = found;
+      this.lastSuccessAt = sessionSettings.lastSuccessAt ?? this.lastSuccessAt;
+      if (settings.authMethod === 'oauth2') {
+        // A fresh (or still good) token for each login; OAUTH_RECONNECT_NEEDED ends the session's retries in run().
+        const token = await this.oauthToken();
+        settings.accessToken = token.accessToken;
+        this.signedInAs = settings.login;
+        if (token.expiresAt) this.scheduleTokenRenewal(nextRefreshInMs(token.expiresAt, new Date()));
+      }
+
+      const opened = new ImapFlow(buildImapFlowOptions(settings, { autoIdleDelay: IDLE_AFTER_MS }));
+      client = opened;
+      this.client = opened;
+      this.deps.metrics.idleProbes.set(this.processorId, () => this.client === opened && opened.idling);
+      opened.on('exists', () => {
+        this.announcedAt ??= performance.now();
+        // In answer to a command of ours (a poll's SEARCH, a check's NOOP) it was found, not pushed.
+        if (opened.idling && !this.checking) this.pushed = true;
+        this.signal.wake();
+      });
+      // A live session's connection dropping ends its wait at once; a replaced or failed one's does not.
+      opened.on('close', () => {
+        if (this.client === opened) this.signal.wake();
+      });
+      // Without a listener an 'error' event would crash the worker; the close that follows reconnects.
+      opened.on('error', (err: Error) => this.log().debug({ err: err.message }, 'imap client error'));
+      if (this.stopping) throw new SessionStopped();
+      await opened.connect();
+      mailbox = await opened.mailboxOpen('INBOX', { readOnly: !sessionSettings.markSeen });
     } finally {
       release?.();
     }
