@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawMail } from '../test/harness/raw-mail';
 import { createLogger } from '../server/log';
@@ -60,5 +61,13 @@ describe('ParsePool', () => {
     expect((await pool.prepare(rawMail({ subject: 'two' }))).parsed).toMatchObject({ ok: true, value: { subject: 'two' } });
     await pool.close();
     expect((await pool.prepare(rawMail({ subject: 'three' }))).parsed).toMatchObject({ ok: true, value: { subject: 'three' } });
+  });
+
+  it.runIf(process.platform === 'linux')('parses at a lower CPU priority than the main thread', async () => {
+    pool = new ParsePool(createLogger('test'));
+    await pool.prepare(rawMail({ subject: 'nice' }));
+    const niceness = readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    expect(niceness[0]).toBe(0);
+    expect(niceness).toContain(10);
   });
 });
