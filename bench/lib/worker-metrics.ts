@@ -66,3 +66,28 @@ export async function heapUsedMb(port: number): Promise<number> {
     return Number.NaN;
   }
 }
+
+/** Where the worker's memory is, from its /metrics: V8 heap in use and committed, and memory outside the heap
+ * that V8 knows of (Buffers: mail sources, sockets' data), in MB; NaN when /metrics does not answer. */
+export type HeapBreakdown = { usedMb: number; totalMb: number; externalMb: number };
+
+export async function heapBreakdown(port: number): Promise<HeapBreakdown> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const read = (name: string) => {
+      const match = new RegExp(`^leopard_worker_${name} (\\S+)`, 'm').exec(text);
+      return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
+    };
+    return { usedMb: read('nodejs_heap_size_used_bytes'), totalMb: read('nodejs_heap_size_total_bytes'), externalMb: read('nodejs_external_memory_bytes') };
+  } catch {
+    return { usedMb: Number.NaN, totalMb: Number.NaN, externalMb: Number.NaN };
+  }
+}
+
+export function describeHeap(h: HeapBreakdown): string {
+  return `V8 heap in use ${fmtMb(h.usedMb)} of ${fmtMb(h.totalMb)} MB, external ${fmtMb(h.externalMb)} MB`;
+}
+
+function fmtMb(mb: number): string {
+  return Number.isFinite(mb) ? String(Math.round(mb)) : '–';
+}

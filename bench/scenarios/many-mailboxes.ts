@@ -20,7 +20,7 @@ import { cpuSeconds, readMemory } from '../lib/proc';
 import { PushProbe, type PushSample } from '../lib/push-probe';
 import { ratio, type ResultRow } from '../lib/report';
 import { fmt, summarize } from '../lib/stats';
-import { heapUsedMb, sessionErrors, summarizeWorkerLog } from '../lib/worker-metrics';
+import { describeHeap, heapBreakdown, sessionErrors, summarizeWorkerLog } from '../lib/worker-metrics';
 import { latencyRows } from './push-latency';
 
 const SETTLE_MS = 15_000;
@@ -115,7 +115,7 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
     ctx.log(`all ${count} idle after ${fmt(settleMs / 1000, 1)} s; settling ${SETTLE_MS / 1000} s`);
     await sleep(SETTLE_MS);
     const settled = readMemory(pid);
-    const settledHeap = await heapUsedMb(worker.port);
+    const settledHeap = await heapBreakdown(worker.port);
     const health = await worker.health();
     const errorsWhileConnecting = await sessionErrors(worker.port);
 
@@ -149,11 +149,11 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
     const waveSeconds = (performance.now() - waveStarted) / 1000;
     const workerCpu = cpuSeconds(pid) - cpuBefore;
     const afterWave = readMemory(pid);
-    const afterWaveHeap = await heapUsedMb(worker.port);
+    const afterWaveHeap = await heapBreakdown(worker.port);
     // Is what the wave added kept (a leak) or only not yet returned? Read again after a quiet minute.
     await sleep(QUIET_AFTER_WAVE_MS);
     const later = readMemory(pid);
-    const laterHeap = await heapUsedMb(worker.port);
+    const laterHeap = await heapBreakdown(worker.port);
     const [{ n: cases }] = await dep.db.execute<{ n: number }>(sql`select count(*)::int as n from cases where processor_id in ${ids}`);
     const added = summarize(samples.map((s) => s.addedMs));
     const errorsAfterWave = await sessionErrors(worker.port);
@@ -191,7 +191,7 @@ async function runManyMailboxes(ctx: BenchContext, spec: ManyMailboxesSpec) {
       rows,
       notes: [
         `${count} Dovecot users, each with an active processor (auto-reply on) and a default filter, on one worker process with the product's defaults (LEASE_TTL_MS 15 s, POLL_INTERVAL_MS 60 s); the worker logs in with STARTTLS, the bare clients without TLS. Copy to Sent ${copyToSent ? 'on (the default; the mailboxes have no Sent folder, so each auto-reply\'s copy logs in, fails and is retried later)' : 'off (BENCH_COPY_TO_SENT=off)'}.`,
-        `Worker: all idle ${fmt(settleSeconds, 1)} s after start (${fmt(count / Math.max(settleSeconds, 0.001))} logins/s; idle every 5 s: ${progress.join(', ') || '–'}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadWhenIdle, 1)} when all were idle); ${health.processors} sessions held; peak RSS while connecting ${fmt(peakWhileConnecting)} MB; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB, V8 heap in use ${fmt(settledHeap)} MB); ${fmt(afterWave.rssMb)} MB right after the wave (heap ${fmt(afterWaveHeap)} MB), ${fmt(later.rssMb)} MB after ${QUIET_AFTER_WAVE_MS / 1000} s more without mail (heap ${fmt(laterHeap)} MB).`,
+        `Worker: all idle ${fmt(settleSeconds, 1)} s after start (${fmt(count / Math.max(settleSeconds, 0.001))} logins/s; idle every 5 s: ${progress.join(', ') || '–'}; load average ${fmt(loadAtStart, 1)} at start, ${fmt(loadWhenIdle, 1)} when all were idle); ${health.processors} sessions held; peak RSS while connecting ${fmt(peakWhileConnecting)} MB; RSS ${fmt(settled.rssMb)} MB after ${SETTLE_MS / 1000} s settling (peak so far ${fmt(settled.hwmMb)} MB; ${describeHeap(settledHeap)}); ${fmt(afterWave.rssMb)} MB right after the wave (${describeHeap(afterWaveHeap)}), ${fmt(later.rssMb)} MB after ${QUIET_AFTER_WAVE_MS / 1000} s more without mail (${describeHeap(laterHeap)}).`,
         `Baseline process: ${baseline.clients} bare imapflow clients in IDLE, RSS ${fmt(baseline.rssMb)} MB (${fmt(baseline.emptyRssMb)} MB before the first client: ≈ ${fmt((baseline.rssMb - baseline.emptyRssMb) / Math.max(1, baseline.clients), 3)} MB per client); opened in ${fmt(baseline.openSeconds, 1)} s (${fmt(baseline.clients / Math.max(baseline.openSeconds, 0.001))} logins/s).`,
         `Mailbox session failures (worker /metrics) while connecting: ${describeErrors(errorsWhileConnecting)}; by the end of the wave: ${describeErrors(errorsAfterWave)}. Worker warnings: ${summarizeWorkerLog(worker.output())}.`,
         `Wave: ${count} messages, one per mailbox in random order, every ${fmt(spacingMs)} ms, over ${fmt(waveSeconds, 1)} s, ${delivered}; ${samples.length} seen, ${probe.missed.length} missed; ${cases} cases. Added latency p50 ${fmt(added.p50)} ms, p95 ${fmt(added.p95)} ms, p99 ${fmt(added.p99)} ms, max ${fmt(added.max)} ms. Worker CPU during the wave ${fmt(workerCpu, 1)} s.`,
