@@ -35,6 +35,7 @@ import { nextRefreshInMs } from '../server/domain/oauth-sign-in';
 import { env } from '../server/env';
 import type { ConnectGate } from './connect-gate';
 import type { WorkerMetrics } from './metrics';
+import { fetchSourceInRanges, RANGED_FETCH_BYTES } from './fetch-ranges';
 import { uidSets } from './uid-sets';
 import { SessionLifecycle } from './session-lifecycle';
 
@@ -360,16 +361,15 @@ export class MailboxSession extends SessionLifecycle<ImapFlow> {
 
     let lastUid = cursor.lastUid;
     const arrivedAt = new Map<number, Date>();
-    const batches = await this.planBatches(client, uids, cursor.importUntilUid, arrivedAt);
+    const sizes = new Map<number, number>();
+    const batches = await this.planBatches(client, uids, cursor.importUntilUid, arrivedAt, sizes);
     const delaysMs: number[] = [];
     let unannounced = false;
     // While a batch is written, the next one is fetched and parsed: the database and the parser work at once.
     const fetchAndPrepare = async (batch: (typeof batches)[number]) => {
-      const fetched = await client.fetchAll(batch.uids.join(','), { uid: true, source: true }, { uid: true });
+      const fetched = await this.fetchSources(client, batch.uids, sizes);
       return prepareMessages(
-        fetched
-          .filter((m) => m.source)
-          .map((m) => ({ uid: m.uid, raw: m.source as Buffer, isImport: m.uid <= cursor.importUntilUid, resync: cursor.resync && m.uid <= cursor.importUntilUid })),
+        fetched.map((m) => ({ uid: m.uid, raw: m.raw, isImport: m.uid <= cursor.importUntilUid, resync: cursor.resync && m.uid <= cursor.importUntilUid })),
         this.deps.prepare,
       );
     };
@@ -418,9 +418,28 @@ export class MailboxSession extends SessionLifecycle<ImapFlow> {
     return results;
   }
 
-  /** Groups UIDs into fetch batches by count and size; import and live mail never share a batch. */
-  private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number, arrivedAt: Map<number, Date>) {
-    const sizes = new Map<number, number>();
+  /**
+   * The sources of `uids` the server still has, in UID order: a message announced at RANGED_FETCH_BYTES or more
+   * in ranges (worker/fetch-ranges.ts), the others with one FETCH.
+   */
+  private async fetchSources(client: ImapFlow, uids: number[], sizes: Map<number, number>) {
+    const ranged = uids.filter((uid) => (sizes.get(uid) ?? 0) >= RANGED_FETCH_BYTES);
+    const whole = uids.filter((uid) => (sizes.get(uid) ?? 0) < RANGED_FETCH_BYTES);
+    const sources: Array<{ uid: number; raw: Buffer }> = [];
+    if (whole.length > 0) {
+      for (const m of await client.fetchAll(whole.join(','), { uid: true, source: true }, { uid: true })) {
+        if (m.source) sources.push({ uid: m.uid, raw: m.source });
+      }
+    }
+    for (const uid of ranged) {
+      const raw = await fetchSourceInRanges(client, uid, sizes.get(uid)!);
+      if (raw) sources.push({ uid, raw });
+    }
+    return sources.sort((a, b) => a.uid - b.uid);
+  }
+
+  /** Groups UIDs into fetch batches by count and size (each size into `sizes`); import and live mail never share a batch. */
+  private async planBatches(client: ImapFlow, uids: number[], importUntilUid: number, arrivedAt: Map<number, Date>, sizes: Map<number, number>) {
     // Not uids.join(','): an import of some thousands of messages would exceed the server's line limit.
     for (const set of uidSets(uids)) {
       for (const m of await client.fetchAll(set, { uid: true, size: true, internalDate: true }, { uid: true })) {
