@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, outbox } from '../server/db/schema';
 import { formatCaseNumber } from '../server/domain/case-number';
 import { getProcessor } from '../server/services/processors';
+import { bigRawMail, expectRangedFetchesAgree, sha256Hex, storedRawSha256 } from '../test/harness/big-mail';
 import { type CourierHarness, startCourier } from '../test/harness/courier';
 import { startCyrus } from '../test/harness/cyrus';
 import { startDovecot } from '../test/harness/dovecot';
@@ -20,6 +21,7 @@ import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
 import { type FakeResendServer, startResendServer } from '../test/harness/resend-server';
 import { createTestDatabase, type TestDatabase } from '../test/harness/test-database';
 import { eventually, startWorker, type WorkerProcess } from '../test/harness/worker-process';
+import { RANGED_FETCH_BYTES } from './fetch-ranges';
 
 const STARTERS: Record<MailServerKind, () => Promise<MailServerHarness>> = {
   dovecot: () => startDovecot(),
@@ -192,6 +194,24 @@ describe.each(KINDS)('the worker with %s', (kind) => {
       expect(slow?.text).toContain('does not push new mail promptly');
     }
   });
+
+  it('answers a big message fetched in ranges with its exact bytes, and the worker stores it byte-identical', async () => {
+    const account = await server.addUser();
+    const big = bigRawMail({ subject: 'Big scan', attachmentBytes: 3 * 1024 * 1024 + 12_345 });
+    expect(big.length).toBeGreaterThan(RANGED_FETCH_BYTES);
+    const uid = await server.append(account.user, big);
+    const client = await server.connect(account.user);
+    let served: Buffer;
+    try {
+      await client.mailboxOpen('INBOX', { readOnly: true });
+      served = await expectRangedFetchesAgree(client, uid);
+    } finally {
+      await client.logout();
+    }
+    const box = await connect({ account, autoReply: false, waitForFirstSync: false });
+    await mailboxes.waitForInbound(box.processorId, 1, 60_000);
+    expect(await storedRawSha256(testDb.db, box.processorId)).toEqual([sha256Hex(served)]);
+  }, 120_000);
 
   it('lists new UIDs the same two ways the worker may, whatever the server does with `*`', async () => {
     // The second listing the worker falls back to (UID FETCH n:* (UID)) must agree with UID SEARCH on a
