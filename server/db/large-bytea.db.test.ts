@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/harness/test-database';
-import { LARGE_BYTEA_BYTES, withLargeBytea } from './large-bytea';
+import { LARGE_BYTEA_BYTES, SLICE_BYTES, withLargeBytea } from './large-bytea';
 
 let testDb: TestDatabase;
 
@@ -20,6 +20,12 @@ async function stored(): Promise<Buffer[]> {
 }
 
 describe('large bytea values', () => {
+  it('stages slices whose base64 text stays under V8\'s large-object size, so young-generation collections reclaim them', () => {
+    // 1 MB slices made 1.4 MB strings that only a full collection frees: a 34 MB value left ~65 MB of them behind.
+    expect(Math.ceil(SLICE_BYTES / 3) * 4).toBeLessThan(128 * 1024);
+    expect(LARGE_BYTEA_BYTES / SLICE_BYTES).toBeGreaterThan(1);
+  });
+
   it('stores a small value and a value of several slices, in one insert, byte for byte', async () => {
     await testDb.db.execute(sql`truncate bytea_probe`);
     const small = randomBytes(1000);

@@ -4,7 +4,7 @@
 // twice its size and is copied about four times on its way to the socket. For a 34 MB message (a 25 MB
 // attachment) each such value took ~200 MB more memory and blocked the worker's event loop, and with it
 // every other mailbox of the worker, for ~1.7 s (measured by bench/scenarios/big-message.ts). Staged
-// 1 MB at a time, as base64, into a temporary table and put together by Postgres (string_agg), the same
+// 64 KB at a time, as base64, into a temporary table and put together by Postgres (string_agg), the same
 // value costs ~45 MB and blocks for ~25 ms.
 //
 // Decisions:
@@ -20,7 +20,15 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Transaction } from './client';
 
 export const LARGE_BYTEA_BYTES = 1024 * 1024;
-const SLICE_BYTES = 1024 * 1024;
+/**
+ * Each slice's base64 text (and postgres.js's message holding it) stays under V8's large-object size (128 KiB),
+ * so it is reclaimed by the next young-generation collection. Slices of 1 MB made 1.4 MB strings and buffers that
+ * only a full collection frees: staging a 34 MB message left up to ~65 MB of them at once, its largest transient
+ * cost in the worker (bench/scenarios/big-message.ts). Measured alone: ~25 MB with 64 KB slices.
+ */
+export const SLICE_BYTES = 64 * 1024;
+/** Slice statements sent ahead of the answer to the first: the round trips overlap, the memory stays small. */
+const SLICES_IN_FLIGHT = 8;
 
 let nextKey = 0;
 
@@ -38,10 +46,19 @@ export async function withLargeBytea<T>(tx: Transaction, buffers: Buffer[], inse
       continue;
     }
     const key = ++nextKey;
-    for (let start = 0, n = 0; start < bytes.length; start += SLICE_BYTES, n++) {
-      // base64 rather than a bytea parameter: 4/3 of the bytes as text instead of postgres.js's 2× hex.
-      const slice = bytes.subarray(start, start + SLICE_BYTES).toString('base64');
-      await tx.execute(sql`insert into leopard_bytea_slices (k, n, slice) values (${key}, ${n}, decode(${slice}, 'base64'))`);
+    const inFlight: Promise<unknown>[] = [];
+    try {
+      for (let start = 0, n = 0; start < bytes.length; start += SLICE_BYTES, n++) {
+        if (inFlight.length >= SLICES_IN_FLIGHT) await inFlight.shift();
+        // base64 rather than a bytea parameter: 4/3 of the bytes as text instead of postgres.js's 2× hex.
+        const slice = bytes.subarray(start, start + SLICE_BYTES).toString('base64');
+        // drizzle's query runs once it is awaited (then): started here, once, and held as a plain promise.
+        inFlight.push(Promise.resolve(tx.execute(sql`insert into leopard_bytea_slices (k, n, slice) values (${key}, ${n}, decode(${slice}, 'base64'))`)));
+      }
+      await Promise.all(inFlight);
+    } finally {
+      // A failed slice fails the ones after it too; none is left unawaited.
+      await Promise.allSettled(inFlight);
     }
     values.push(sql`(select string_agg(slice, ''::bytea order by n) from leopard_bytea_slices where k = ${key})`);
   }
