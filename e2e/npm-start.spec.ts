@@ -91,7 +91,7 @@ test('Ctrl-C on npm start stops web and worker once each, hands back the leases,
         .poll(
           async () => {
             const [row] = await pool.db.execute<{ lease_owner: string | null; sync_status: string | null }>(
-              sql`select lease_owner, sync_status from email_processors where id = ${processorId}`,
+              sql`select l.lease_owner, p.sync_status from email_processors p left join processor_leases l on l.processor_id = p.id where p.id = ${processorId}`,
             );
             return row.lease_owner !== null && row.sync_status === 'idle';
           },
@@ -116,7 +116,7 @@ test('Ctrl-C on npm start stops web and worker once each, hands back the leases,
     const again = await startEmbeddedPostgres({ dataDir, port: pgPort, log: () => {} });
     const check = createPool(again.url, { max: 1, applicationName: 'leopard-e2e-npm-start-check' });
     try {
-      const [row] = await check.db.execute<{ lease_owner: string | null }>(sql`select lease_owner from email_processors where id = ${processorId}`);
+      const [row] = await check.db.execute<{ lease_owner: string | null }>(sql`select l.lease_owner from email_processors p left join processor_leases l on l.processor_id = p.id where p.id = ${processorId}`);
       expect(row.lease_owner).toBeNull();
       const [workers] = await check.db.execute<{ n: number }>(sql`select count(*)::int as n from workers`);
       expect(workers.n).toBe(0);

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { caseMessages, emailProcessors, rawMessages } from '../server/db/schema';
+import { caseMessages, emailProcessors, processorLeases, rawMessages } from '../server/db/schema';
 import { type DovecotHarness, startDovecot } from '../test/harness/dovecot';
 import { type Mailbox, mailboxHarness, type MailboxHarness, seedAdmin } from '../test/harness/mailboxes';
 import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
@@ -81,7 +81,8 @@ async function appendToAll(boxes: Mailbox[], perMailbox: number, label: string):
 async function expectOneWorkerPerMailbox({ testDb, workers: pair }: Setup, processorIds: string[]) {
   const [healthA, healthB] = await Promise.all(pair.map((w) => w.health()));
   const leases = await testDb.db.execute<{ id: string; lease_owner: string | null; live: boolean }>(sql`
-    select id, lease_owner, lease_expires_at > now() as live from email_processors where id in ${processorIds}`);
+    select p.id, l.lease_owner, coalesce(l.lease_expires_at > now(), false) as live
+      from email_processors p left join processor_leases l on l.processor_id = p.id where p.id in ${processorIds}`);
   expect(leases).toHaveLength(processorIds.length);
   for (const lease of leases) {
     expect([healthA.workerId, healthB.workerId], `owner of ${lease.id}`).toContain(lease.lease_owner);
@@ -140,8 +141,9 @@ async function ingestedByOutcome(worker: WorkerProcess): Promise<Record<string, 
 
 const ownersOf = (setup: Setup, processorIds: string[]) =>
   setup.testDb.db
-    .select({ id: emailProcessors.id, leaseOwner: emailProcessors.leaseOwner, syncStatus: emailProcessors.syncStatus })
+    .select({ id: emailProcessors.id, leaseOwner: processorLeases.leaseOwner, syncStatus: emailProcessors.syncStatus })
     .from(emailProcessors)
+    .leftJoin(processorLeases, eq(processorLeases.processorId, emailProcessors.id))
     .where(inArray(emailProcessors.id, processorIds));
 
 describe('two workers on the same mailboxes', () => {

@@ -9,7 +9,7 @@ import { rawMail, uniqueMessageId } from '../test/harness/raw-mail';
 import { type FakeResendServer, startResendServer } from '../test/harness/resend-server';
 import { createTestDatabase, type TestDatabase } from '../test/harness/test-database';
 import { eventually, startWorker, type WorkerProcess } from '../test/harness/worker-process';
-import { cases, contacts, outbox } from '../server/db/schema';
+import { cases, contacts, outbox, processorLeases } from '../server/db/schema';
 import { formatCaseNumber } from '../server/domain/case-number';
 import { createFilter } from '../server/services/filters';
 import { createProcessor, setProcessorActive, updateProcessor } from '../server/services/processors';
@@ -192,7 +192,7 @@ describe('the worker taking mail from a mailbox', () => {
     await dovecot.append(box.user, rawMail({ subject: 'before pause' }));
     await waitForInbound(box.processorId, 1);
     await setProcessorActive({ db: testDb.db, actor: admin, id: box.processorId, active: false });
-    await eventually('the lease to be released', () => processorRow(box.processorId), (p) => p.leaseOwner === null);
+    await eventually('the lease to be released', () => testDb.db.select().from(processorLeases).where(eq(processorLeases.processorId, box.processorId)), (rows) => rows.length === 0);
     await dovecot.append(box.user, rawMail({ subject: 'during pause' }));
     // The worker is told through NOTIFY; give a running session every chance to take the mail.
     await new Promise((r) => setTimeout(r, 1_500));

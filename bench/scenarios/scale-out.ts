@@ -45,8 +45,8 @@ export const scaleOut: Scenario = {
       await sleep(2 * 1000);
       const healths = await Promise.all(workers.map((w) => w.health()));
       const leases = await dep.db.execute<{ owner: string | null; n: number; live: number }>(sql`
-        select lease_owner as owner, count(*)::int as n, count(*) filter (where lease_expires_at > now())::int as live
-          from email_processors where id in ${ids} group by lease_owner`);
+        select l.lease_owner as owner, count(*)::int as n, count(*) filter (where l.lease_expires_at > now())::int as live
+          from email_processors p left join processor_leases l on l.processor_id = p.id where p.id in ${ids} group by l.lease_owner`);
       const sessions = sessionsPerUser(ctx.dovecot.dir);
       const ourSessions = boxes.map((b) => sessions.get(b.user) ?? 0);
       const split = healths.map((h) => h.processors);
@@ -65,7 +65,7 @@ export const scaleOut: Scenario = {
       const survivorId = healths[1 - victimIndex]!.workerId;
       const victimId = healths[victimIndex]!.workerId;
       const victimProcessors = new Set(
-        (await dep.db.execute<{ id: string }>(sql`select id from email_processors where lease_owner = ${victimId}`)).map((r) => r.id),
+        (await dep.db.execute<{ id: string }>(sql`select processor_id as id from processor_leases where lease_owner = ${victimId}`)).map((r) => r.id),
       );
       await victim.kill('SIGKILL');
       const killedAt = performance.now();
@@ -85,7 +85,7 @@ export const scaleOut: Scenario = {
       while ((leasedAt === null || storedAt === null || survivorStoredAt === null) && performance.now() - killedAt < TAKEOVER_TIMEOUT_MS) {
         if (leasedAt === null && victimIds.length > 0) {
           const [{ n }] = await dep.db.execute<{ n: number }>(
-            sql`select count(*)::int as n from email_processors where id in ${victimIds} and lease_owner = ${survivorId} and lease_expires_at > now()`,
+            sql`select count(*)::int as n from processor_leases where processor_id in ${victimIds} and lease_owner = ${survivorId} and lease_expires_at > now()`,
           );
           if (n === victimIds.length) leasedAt = performance.now();
         } else if (victimIds.length === 0) leasedAt = killedAt;

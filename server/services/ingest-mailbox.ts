@@ -24,7 +24,7 @@ export type IngestProcessor = {
 };
 
 /**
- * `select … for update` on the processor. With `uidValidity`, refuses a session whose UIDVALIDITY is not
+ * `select … for no key update` on the processor. With `uidValidity`, refuses a session whose UIDVALIDITY is not
  * the processor's: its UIDs name other messages now, so its cursor must be restarted (beginSync) first.
  * Such a refusal is about the session, not the message, so it is thrown rather than quarantined.
  */
@@ -50,7 +50,8 @@ export async function lockProcessorForIngest(
       })
       .from(emailProcessors)
       .where(eq(emailProcessors.id, processorId))
-      .for('update'),
+      // Serializes a mailbox's ingests without blocking a lease taken on it (its foreign key's KEY SHARE).
+      .for('no key update'),
   );
   if (!row) throw new AppError('NOT_FOUND', `Email processor ${processorId} does not exist (deleted while its mailbox was being read?).`);
   if (uidValidity !== null && row.uidValidity !== null && row.uidValidity !== uidValidity) {

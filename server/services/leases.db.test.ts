@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/harness/test-database';
-import { emailProcessors, processorFilters, workers } from '../db/schema';
+import { emailProcessors, processorFilters, processorLeases, workers } from '../db/schema';
+import { lockProcessorForIngest } from './ingest-mailbox';
 import { acquireLeases, fairShare, forgetWorker, heartbeat, msUntilNextForeignLapse, releaseLeases, renewLeases, unrunnableAmong } from './leases';
 
 let testDb: TestDatabase;
@@ -35,7 +36,36 @@ beforeEach(async () => {
 
 afterAll(() => testDb.drop());
 
+/** Resolves with the call's result, or with 'still waiting' once `ms` pass. */
+function within<T>(ms: number, call: Promise<T>): Promise<T | 'still waiting'> {
+  return Promise.race([call, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+}
+
 describe('processor leases', () => {
+  it("are taken and renewed while a mailbox's ingest holds its processor row, without waiting for that transaction", async () => {
+    const busy = await addProcessor(30);
+    const idle = await addProcessor(31);
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const ingest = testDb.db.transaction(async (tx) => {
+      await lockProcessorForIngest(tx, busy, null);
+      locked();
+      await holding;
+    });
+    try {
+      await lockTaken;
+      const taken = await within(3_000, acquireLeases({ db: testDb.db, workerId: 'w1', ttlMs: 10_000, limit: 10 }));
+      expect(taken === 'still waiting' ? taken : [...taken].sort()).toEqual([busy, idle].sort());
+      expect(await within(3_000, renewLeases({ db: testDb.db, workerId: 'w1', ttlMs: 10_000, processorIds: [busy, idle] }))).toEqual(new Set([busy, idle]));
+      expect(await within(3_000, releaseLeases({ db: testDb.db, workerId: 'w1', processorIds: [busy] }))).toBeUndefined();
+    } finally {
+      release();
+      await ingest;
+    }
+  });
+
   it('leases only active processors that have a filter', async () => {
     const runnable = await addProcessor(1);
     await addProcessor(2, { active: false });
@@ -57,7 +87,7 @@ describe('processor leases', () => {
     const id = await addProcessor(4);
     expect(await acquireLeases({ db: testDb.db, workerId: 'dead', ttlMs: 10_000, limit: 10 })).toEqual([id]);
     expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, limit: 10 })).toEqual([]);
-    await testDb.db.update(emailProcessors).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(emailProcessors.id, id));
+    await testDb.db.update(processorLeases).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(processorLeases.processorId, id));
     expect(await acquireLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, limit: 10 })).toEqual([id]);
     expect(await renewLeases({ db: testDb.db, workerId: 'dead', ttlMs: 10_000, processorIds: [id] })).toEqual(new Set());
     expect(await renewLeases({ db: testDb.db, workerId: 'w2', ttlMs: 10_000, processorIds: [id] })).toEqual(new Set([id]));
@@ -120,7 +150,7 @@ describe('sharing processors among workers', () => {
     // w2's heartbeat, two seconds old with a 10 s lapse time: 8 s left, later than its lease.
     await db.insert(workers).values({ id: 'w2', heartbeatAt: sql`now() - interval '2 seconds'` });
     expect(await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 })).toBeLessThanOrEqual(4_000);
-    await db.update(emailProcessors).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(emailProcessors.leaseOwner, 'w2'));
+    await db.update(processorLeases).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(processorLeases.leaseOwner, 'w2'));
     const heartbeatLeft = await msUntilNextForeignLapse({ db, workerId: 'w1', ttlMs: 10_000 });
     expect(heartbeatLeft).toBeGreaterThan(7_000);
     expect(heartbeatLeft).toBeLessThanOrEqual(8_000);

@@ -1,5 +1,5 @@
-// Leases: which worker works which processor. A worker holds a processor until its lease lapses;
-// renewing moves the expiry forward; a lapsed lease (a dead or stalled worker) is free to take.
+// Leases: which worker works which processor (processor_leases). A worker holds a processor until its lease
+// lapses; renewing moves the expiry forward; a lapsed lease (a dead or stalled worker) is free to take.
 // Even if two workers ever overlap, ingest locks the processor row and the raw-message key is
 // unique, so a message is still stored once; the lease keeps them from doing the work twice.
 import { eq, inArray, sql } from 'drizzle-orm';
@@ -30,34 +30,45 @@ export function runnableProcessor(alias: string) {
 export async function renewLeases({ db, workerId, ttlMs, processorIds }: LeaseOptions & { processorIds: string[] }): Promise<Set<string>> {
   if (processorIds.length === 0) return new Set();
   const rows = await db.execute<{ id: string }>(sql`
-    update email_processors
+    update processor_leases
        set lease_expires_at = now() + make_interval(secs => ${ttlMs / 1000})
-     where id = any(${idArray(processorIds)})
+     where processor_id = any(${idArray(processorIds)})
        and lease_owner = ${workerId}
        and lease_expires_at > now()
-    returning id`);
+    returning processor_id as id`);
   return new Set(rows.map((r) => r.id));
 }
 
 /**
  * Takes runnable processors (active, with at least one filter) that nobody holds, whose lease lapsed, or whose
  * holder is known dead by its freed liveness lock (server/services/worker-liveness.ts), up to `limit`. A lease of
- * a worker whose lock is held is never taken before it lapses. SKIP LOCKED lets several workers claim at once.
+ * a worker whose lock is held is never taken before it lapses. Workers claiming at once take the candidates in
+ * the same order (by id), so one waits for the other's claim to commit rather than deadlocking with it.
  */
 export async function acquireLeases({ db, workerId, ttlMs, limit }: LeaseOptions & { limit: number }): Promise<string[]> {
+  // The candidates are read without locks; the upsert takes each one only if, by the time it holds the lease
+  // row, it is still free (no row, lapsed, or its holder dead), so two workers never take the same one.
   const rows = await db.execute<{ id: string }>(sql`
-    update email_processors
-       set lease_owner = ${workerId}, lease_expires_at = now() + make_interval(secs => ${ttlMs / 1000})
-     where id in (
-       select p.id from email_processors p
-        where ${runnableProcessor('p')}
-          and (p.lease_owner is null or p.lease_expires_at is null or p.lease_expires_at <= now()
-               or p.lease_owner in (select w.id from workers w where w.id <> ${workerId} and ${livenessLockFreed('w')}))
-        order by p.lease_expires_at nulls first, p.id
-        limit ${limit}
-        for update skip locked)
-    returning id`);
+    insert into processor_leases as l (processor_id, lease_owner, lease_expires_at)
+    select p.id, ${workerId}, now() + make_interval(secs => ${ttlMs / 1000})
+      from email_processors p
+      left join processor_leases c on c.processor_id = p.id
+     where ${runnableProcessor('p')}
+       and (c.processor_id is null or ${leaseFree('c', workerId)})
+     order by p.id
+     limit ${limit}
+    on conflict (processor_id) do update
+       set lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
+     where ${leaseFree('l', workerId)}
+    returning l.processor_id as id`);
   return rows.map((r) => r.id);
+}
+
+/** A lease row (named `alias`) that another worker may take: lapsed, or held by a worker known dead by its freed lock. */
+function leaseFree(alias: string, workerId: string) {
+  const l = sql.raw(alias);
+  return sql`(${l}.lease_expires_at <= now()
+          or ${l}.lease_owner in (select w.id from workers w where w.id <> ${workerId} and ${livenessLockFreed('w')}))`;
 }
 
 /** The held processors that should stop: deactivated, without filters, or deleted. */
@@ -73,9 +84,7 @@ export async function unrunnableAmong({ db, processorIds }: { db: Database; proc
 
 export async function releaseLeases({ db, workerId, processorIds }: { db: Database; workerId: string; processorIds: string[] }): Promise<void> {
   if (processorIds.length === 0) return;
-  await db.execute(sql`
-    update email_processors set lease_owner = null, lease_expires_at = null
-     where id = any(${idArray(processorIds)}) and lease_owner = ${workerId}`);
+  await db.execute(sql`delete from processor_leases where processor_id = any(${idArray(processorIds)}) and lease_owner = ${workerId}`);
 }
 
 /**
@@ -114,8 +123,8 @@ export async function fairShare({ db, ttlMs }: { db: Database; ttlMs: number }):
 export async function msUntilNextForeignLapse({ db, workerId, ttlMs }: LeaseOptions): Promise<number | null> {
   const [row] = await db.execute<{ ms: number | null }>(sql`
     select (extract(epoch from least(
-      (select min(lease_expires_at) from email_processors
-        where lease_owner is not null and lease_owner <> ${workerId} and lease_expires_at > now()),
+      (select min(lease_expires_at) from processor_leases
+        where lease_owner <> ${workerId} and lease_expires_at > now()),
       (select min(heartbeat_at) + make_interval(secs => ${ttlMs / 1000}) from workers
         where id <> ${workerId} and heartbeat_at > now() - make_interval(secs => ${ttlMs / 1000}))
     ) - now()) * 1000)::float8 as ms`);

@@ -67,6 +67,6 @@ export async function deadWorkersHoldingLeases({ db, workerId }: { db: DbOrTx; w
   const rows = await db.execute<{ id: string }>(sql`
     select w.id from workers w
      where w.id <> ${workerId} and ${livenessLockFreed('w')}
-       and exists (select 1 from email_processors p where p.lease_owner = w.id and p.lease_expires_at > now())`);
+       and exists (select 1 from processor_leases l where l.lease_owner = w.id and l.lease_expires_at > now())`);
   return rows.map((r) => r.id);
 }

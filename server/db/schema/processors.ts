@@ -127,15 +127,10 @@ export const emailProcessors = pgTable(
     // The server's counts disagreed with its UID SEARCH answer; the mail was listed another way.
     listingDiscrepancy: text('listing_discrepancy'),
     listingDiscrepancyAt: timestamp('listing_discrepancy_at', { withTimezone: true }),
-
-    // Which worker holds this processor, until when. A lapsed lease is free to take.
-    leaseOwner: text('lease_owner'),
-    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [
     uniqueIndex('email_processors_email_lower_key').on(sql`lower(${t.emailAddress})`),
-    index('email_processors_lease_idx').on(t.active, t.leaseExpiresAt),
   ],
 );
 
@@ -192,6 +187,21 @@ export const processorFiltersRelations = relations(processorFilters, ({ one }) =
   assignedTo: one(users, { fields: [processorFilters.assignedToId], references: [users.id], relationName: 'filterAssignee' }),
   managedBy: one(users, { fields: [processorFilters.managedById], references: [users.id], relationName: 'filterManager' }),
 }));
+
+// Which worker holds a processor, until when (server/services/leases.ts); no row: nobody. A lapsed lease is
+// free to take. Kept apart from email_processors, whose row an ingest locks for its whole transaction: a
+// worker renewing thousands of leases at once never waits behind (nor holds up) a mailbox's ingest.
+export const processorLeases = pgTable(
+  'processor_leases',
+  {
+    processorId: uuid('processor_id')
+      .primaryKey()
+      .references(() => emailProcessors.id, { onDelete: 'cascade' }),
+    leaseOwner: text('lease_owner').notNull(),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('processor_leases_owner_idx').on(t.leaseOwner, t.leaseExpiresAt)],
+);
 
 // Workers announce themselves here on every supervisor tick, so each can tell how many share the
 // mailboxes and take only its fair part: a worker started later gets work without anyone dying.
