@@ -7,13 +7,18 @@
 // - RFC822.SIZE (from the listing's FETCH) sizes the buffer and the plan, but does not end the fetch: the last
 //   range asks for one byte more than the announced size, so a short answer confirms the end; a server whose
 //   size was too small answers in full and is asked on, one whose size was too large answers short earlier.
-// - Ranges of a few MB: a round trip each (about a dozen for a 35 MB message), against twice their size held.
+// - Ranges of 1 MB with a 5 ms pause after each: fetched back to back, the ranges kept the worker's main thread
+//   and the server busy for ~0.3 s, and other mailboxes' mail arriving meanwhile waited up to ~150 ms more
+//   (bench/scenarios/big-message.ts: added p95 128–148 ms, quiet 35–59 ms); paced, 56 ms against quiet 37 ms. A
+//   35 MB message takes about 35 round trips and 0.2 s more.
 import type { ImapFlow } from 'imapflow';
 
 /** Messages announced (RFC822.SIZE) at least this big are fetched in ranges. */
 export const RANGED_FETCH_BYTES = 4 * 1024 * 1024;
 /** The length asked for in each range of a ranged fetch. */
-export const FETCH_RANGE_BYTES = 3 * 1024 * 1024;
+export const FETCH_RANGE_BYTES = 1024 * 1024;
+/** Pause between two ranges: the worker's other mailboxes (and the server) get the CPU in between. */
+const RANGE_PAUSE_MS = 5;
 
 export type SourceRange = { start: number; maxLength: number };
 
@@ -80,6 +85,7 @@ export async function fetchInRanges(
     if (bytes === null) return null;
     source.append(bytes);
     if (isLastRange(range, bytes.length)) return source.bytes();
+    await new Promise((resolve) => setTimeout(resolve, RANGE_PAUSE_MS));
   }
 }
 
